@@ -1,0 +1,539 @@
+#include "proxy/smtp_session.hpp"
+
+#include <charconv>
+#include <optional>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "proxy/envelope_params.hpp"
+#include "proxy/reply_sanitizer.hpp"
+#include "proxy/smtp/command.hpp"
+#include "proxy/smtp/data_reader.hpp"
+#include "proxy/timed_socket.hpp"
+
+namespace portcullis::proxy {
+
+namespace {
+
+using smtp::make_reply;
+using smtp::Reply;
+using smtp::Verb;
+
+// Why the command loop ended, for the disconnect log line.
+enum class Exit { kQuit, kClientGone, kTimeout, kTooManyErrors, kShutdown, kLost };
+
+const char* exit_name(Exit e) {
+  switch (e) {
+    case Exit::kQuit: return "quit";
+    case Exit::kClientGone: return "client closed";
+    case Exit::kTimeout: return "timeout";
+    case Exit::kTooManyErrors: return "too many errors";
+    case Exit::kShutdown: return "shutdown";
+    case Exit::kLost: return "i/o error";
+  }
+  return "?";
+}
+
+std::string envelope_for_log(const std::vector<std::string>& rcpts) {
+  std::string out;
+  for (const auto& r : rcpts) {
+    if (!out.empty()) out += ",";
+    out += "<" + r + ">";
+  }
+  return out;
+}
+
+// RFC 2920 3.1: these must end a pipelined group; anything after them arrived too early.
+bool must_be_last(Verb v) {
+  return v == Verb::kEhlo || v == Verb::kHelo || v == Verb::kVrfy || v == Verb::kExpn ||
+         v == Verb::kNoop || v == Verb::kQuit;
+}
+
+}  // namespace
+
+std::string refusal_for(ConnectionRegistry::Admission admission, const std::string& hostname) {
+  if (admission == ConnectionRegistry::Admission::kTooManyFromIp) {
+    return make_reply(421, "4.7.0", hostname + " Error: too many connections from your address")
+        .serialize();
+  }
+  return make_reply(421, "4.7.0", hostname + " Error: too many connections").serialize();
+}
+
+struct SmtpSession::State {
+  std::shared_ptr<TimedSocket> socket;
+  std::shared_ptr<const Snapshot> snap;
+  const config::Config& cfg;
+  const SessionEnvironment& env;
+  ConnectionRegistry::Ticket ticket;
+  std::uint64_t id;
+  std::string client_ip;
+  std::string client_text;  // "[ip]:port" for logs
+  config::IpAddress client_addr;
+
+  InputBuffer in;
+  std::string out;  // replies waiting for the end of the pipelined group
+  smtp::CommandReader reader;
+
+  // Session state (survives RSET).
+  bool greeted = false;
+  bool esmtp = false;
+  std::string helo;
+  bool unauth_pipelining = false;
+  std::size_t errors = 0;
+  bool reading_command = false;  // parked in a read between commands: safe to drain
+  bool drain_requested = false;
+  bool force_requested = false;
+
+  // Transaction state (RSET drops it).
+  bool in_transaction = false;
+  std::string sender;
+  bool smtputf8 = false;
+  std::vector<std::string> recipients;  // accepted by the backend
+  std::size_t rcpt_attempts = 0;
+
+  std::unique_ptr<BackendConnection> backend;
+  std::size_t transactions = 0;
+
+  State(tcp::socket sock, std::shared_ptr<const Snapshot> snapshot,
+        const SessionEnvironment& environment, ConnectionRegistry::Ticket t, std::uint64_t n)
+      : socket(TimedSocket::make(std::move(sock))),
+        snap(std::move(snapshot)),
+        cfg(snap->config),
+        env(environment),
+        ticket(std::move(t)),
+        id(n),
+        reader(cfg.limits.max_command_line) {
+    boost::system::error_code ec;
+    auto remote = socket->socket().remote_endpoint(ec);
+    if (!ec) {
+      auto addr = remote.address();
+      if (addr.is_v6() && addr.to_v6().is_v4_mapped()) {
+        addr = boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, addr.to_v6());
+      }
+      client_ip = addr.to_string();
+      client_text = "[" + client_ip + "]:" + std::to_string(remote.port());
+      if (auto parsed = config::IpAddress::parse(client_ip)) client_addr = *parsed;
+    } else {
+      client_text = "[unknown]";
+    }
+  }
+
+  std::string tag() const { return fmt::format("s{:x}", id); }
+
+  void reply(const Reply& r) {
+    out += r.serialize();
+    if (r.code >= 400) ++errors;
+  }
+  void reply(int code, std::string_view enhanced, std::string_view text) {
+    reply(make_reply(code, enhanced, text));
+  }
+
+  boost::asio::awaitable<bool> flush() {
+    if (out.empty()) co_return true;
+    boost::system::error_code ec = co_await socket->write_all(out, cfg.limits.command_timeout);
+    out.clear();
+    co_return !ec;
+  }
+
+  void reset_transaction() {
+    in_transaction = false;
+    sender.clear();
+    smtputf8 = false;
+    recipients.clear();
+    rcpt_attempts = 0;
+  }
+
+  // The backend is in a transaction only if MAIL reached it; tell it to forget.
+  boost::asio::awaitable<void> backend_reset() {
+    if (in_transaction && backend && backend->usable()) {
+      BackendResult r = co_await backend->rset();
+      if (!r.ok || r.reply.code != 250) backend.reset();
+    }
+  }
+
+  boost::asio::awaitable<void> backend_quit() {
+    if (backend) {
+      co_await backend->quit();
+      backend.reset();
+    }
+  }
+
+  // --- the command loop -------------------------------------------------------------
+
+  boost::asio::awaitable<Exit> command_loop() {
+    for (;;) {
+      if (env.draining.load() && !in_transaction) {
+        reply(421, "4.3.2", cfg.hostname + " Service shutting down");
+        co_return Exit::kShutdown;
+      }
+      // Next complete line, flushing the batched replies before we wait for the client.
+      smtp::CommandReader::Result r{smtp::CommandReader::Status::kNeedMore, 0};
+      for (;;) {
+        if (!in.empty()) {
+          r = reader.feed(in.view());
+          in.consume(r.consumed);
+          if (r.status != smtp::CommandReader::Status::kNeedMore) break;
+        }
+        if (!co_await flush()) co_return Exit::kLost;
+        if (force_requested || (drain_requested && !in_transaction)) {
+          reply(421, "4.3.2", cfg.hostname + " Service shutting down");
+          co_return Exit::kShutdown;
+        }
+        reading_command = true;
+        boost::system::error_code ec = co_await socket->read_more(in, cfg.limits.command_timeout);
+        reading_command = false;
+        if (ec == boost::asio::error::timed_out) {
+          reply(421, "4.4.2", cfg.hostname + " Error: timeout exceeded");
+          co_return Exit::kTimeout;
+        }
+        if (ec == boost::asio::error::operation_aborted && (drain_requested || force_requested)) {
+          if (force_requested || !in_transaction) {
+            reply(421, "4.3.2", cfg.hostname + " Service shutting down");
+            co_return Exit::kShutdown;
+          }
+          continue;
+        }
+        if (ec) co_return ec == boost::asio::error::eof ? Exit::kClientGone : Exit::kLost;
+      }
+      if (force_requested) {
+        reply(421, "4.3.2", cfg.hostname + " Service shutting down");
+        co_return Exit::kShutdown;
+      }
+
+      std::optional<Exit> exit;
+      switch (r.status) {
+        case smtp::CommandReader::Status::kTooLong:
+          reply(500, "5.5.2", "Error: line too long");
+          break;
+        case smtp::CommandReader::Status::kBareNewline:
+          reply(500, "5.5.2", "Error: bare <CR> or <LF> received; commands end with <CR><LF>");
+          break;
+        case smtp::CommandReader::Status::kLine:
+          exit = co_await dispatch(reader.line());
+          break;
+        case smtp::CommandReader::Status::kNeedMore:
+          break;
+      }
+      if (exit) co_return *exit;
+      if (errors >= cfg.limits.max_errors) {
+        reply(421, "4.7.0", cfg.hostname + " Error: too many errors");
+        co_return Exit::kTooManyErrors;
+      }
+    }
+  }
+
+  boost::asio::awaitable<std::optional<Exit>> dispatch(std::string_view line) {
+    smtp::CommandParse parsed = smtp::parse_command(line);
+    if (!parsed.ok) {
+      reply(parsed.error);
+      co_return std::nullopt;
+    }
+    const smtp::Command& cmd = parsed.command;
+    // A command that must end its group, with more bytes already behind it, or anything
+    // pipelined without PIPELINING negotiated: a client that does not wait for replies.
+    if ((must_be_last(cmd.verb) || (greeted && !esmtp)) && !in.empty()) {
+      unauth_pipelining = true;
+    }
+    switch (cmd.verb) {
+      case Verb::kHelo:
+      case Verb::kEhlo:
+        co_await on_helo(cmd);
+        break;
+      case Verb::kMail:
+        co_await on_mail(cmd);
+        break;
+      case Verb::kRcpt:
+        co_await on_rcpt(cmd);
+        break;
+      case Verb::kData:
+        co_return co_await on_data();
+      case Verb::kRset:
+        co_await backend_reset();
+        reset_transaction();
+        reply(250, "2.0.0", "Ok");
+        break;
+      case Verb::kNoop:
+        reply(250, "2.0.0", "Ok");
+        break;
+      case Verb::kQuit:
+        reply(221, "2.0.0", "Bye");
+        co_return Exit::kQuit;
+      case Verb::kHelp:
+        reply(214, "2.0.0",
+              "Commands: HELO EHLO MAIL RCPT DATA RSET NOOP QUIT HELP VRFY; see RFC 5321");
+        break;
+      case Verb::kVrfy:
+        reply(252, "2.0.0", "Cannot VRFY user; send mail and we will try to deliver it");
+        break;
+      case Verb::kExpn:
+      case Verb::kStarttls:
+        reply(502, "5.5.1", "Error: command not implemented");
+        break;
+      case Verb::kAuth:
+        reply(503, "5.5.1", "Error: authentication not enabled");
+        break;
+      case Verb::kBdat:
+        co_return co_await on_bdat(cmd);
+      case Verb::kUnknown:
+        reply(500, "5.5.2", "Error: command not recognized");
+        break;
+    }
+    co_return std::nullopt;
+  }
+
+  boost::asio::awaitable<void> on_helo(const smtp::Command& cmd) {
+    // EHLO/HELO imply RSET (RFC 5321 4.1.4).
+    co_await backend_reset();
+    reset_transaction();
+    greeted = true;
+    esmtp = cmd.verb == Verb::kEhlo;
+    helo = cmd.argument;
+    // RFC 2034: no enhanced code on HELO/EHLO replies.
+    if (esmtp) {
+      std::string text = cfg.hostname + "\n" + snap->ehlo_lines;
+      Reply r;
+      r.code = 250;
+      std::size_t start = 0;
+      while (start <= text.size()) {
+        std::size_t nl = text.find('\n', start);
+        if (nl == std::string::npos) nl = text.size();
+        r.lines.push_back(text.substr(start, nl - start));
+        start = nl + 1;
+      }
+      reply(r);
+    } else {
+      reply(make_reply(250, "", cfg.hostname));
+    }
+  }
+
+  bool refuse_unauth_pipelining() {
+    if (!unauth_pipelining) return false;
+    reply(554, "5.5.0", "Error: improper use of SMTP command pipelining");
+    return true;
+  }
+
+  boost::asio::awaitable<void> on_mail(const smtp::Command& cmd) {
+    if (!greeted) co_return reply(503, "5.5.1", "Error: send HELO/EHLO first");
+    if (in_transaction) co_return reply(503, "5.5.1", "Error: nested MAIL command");
+    if (refuse_unauth_pipelining()) co_return;
+    EnvelopeCheck check = check_mail(cmd, snap->caps, snap->announced_size);
+    if (check.error) co_return reply(*check.error);
+    // Filters at MAIL run here (part 2); only when they pass is the backend opened.
+    if (!backend || !backend->usable()) {
+      backend = snap->backend->connect(socket->socket().get_executor());
+      BackendResult opened = co_await backend->open();
+      if (!opened.ok || opened.reply.code != 250) {
+        spdlog::warn("{}: backend {} unavailable: {}", tag(), snap->backend->describe(),
+                     opened.error.empty() ? opened.reply.serialize() : opened.error);
+        backend.reset();
+        co_return reply(451, "4.4.1", "Error: mail server temporarily unavailable, try again later");
+      }
+    }
+    BackendResult r = co_await backend->mail(check.backend_line, cmd.path);
+    if (!r.ok) {
+      spdlog::warn("{}: backend lost at MAIL: {}", tag(), r.error);
+      backend.reset();
+      co_return reply(451, "4.4.2", "Error: lost connection to the mail server, try again later");
+    }
+    Reply relayed = sanitize_backend_reply(r.reply, BackendStage::kMail);
+    if (relayed.code / 100 == 2) {
+      in_transaction = true;
+      sender = cmd.path;
+      smtputf8 = check.smtputf8;
+    }
+    reply(relayed);
+  }
+
+  boost::asio::awaitable<void> on_rcpt(const smtp::Command& cmd) {
+    if (!in_transaction) co_return reply(503, "5.5.1", "Error: need MAIL command");
+    if (refuse_unauth_pipelining()) co_return;
+    if (recipients.size() >= cfg.limits.max_recipients) {
+      co_return reply(452, "4.5.3", "Error: too many recipients");
+    }
+    ++rcpt_attempts;
+    if (!snap->relay.may_relay(client_addr, cmd.path)) {
+      co_return reply(550, "5.7.1", "Relaying denied");
+    }
+    EnvelopeCheck check = check_rcpt(cmd, snap->caps, smtputf8);
+    if (check.error) co_return reply(*check.error);
+    BackendResult r = co_await backend->rcpt(check.backend_line, cmd.path);
+    if (!r.ok) {
+      spdlog::warn("{}: backend lost at RCPT: {}", tag(), r.error);
+      backend.reset();
+      reset_transaction();
+      co_return reply(451, "4.4.2", "Error: lost connection to the mail server, try again later");
+    }
+    Reply relayed = sanitize_backend_reply(r.reply, BackendStage::kRcpt);
+    if (relayed.code / 100 == 2) recipients.push_back(cmd.path);
+    reply(relayed);
+  }
+
+  boost::asio::awaitable<std::optional<Exit>> on_data() {
+    if (!in_transaction) {
+      reply(503, "5.5.1", "Error: need MAIL command");
+      co_return std::nullopt;
+    }
+    if (recipients.empty()) {
+      reply(rcpt_attempts ? 554 : 503, "5.5.1",
+            rcpt_attempts ? "Error: no valid recipients" : "Error: need RCPT command");
+      co_return std::nullopt;
+    }
+    // Message text before our 354 is a client that does not wait (RFC 2920 3.1): the text
+    // would otherwise be taken as the message of a transaction it never saw accepted.
+    if (unauth_pipelining || !in.empty()) {
+      unauth_pipelining = true;
+      reply(554, "5.5.0", "Error: improper use of SMTP command pipelining");
+      co_return std::nullopt;
+    }
+    reply(354, "", "End data with <CR><LF>.<CR><LF>");
+    if (!co_await flush()) co_return Exit::kLost;
+
+    smtp::DataReader data(cfg.limits.max_message_size, cfg.bare_newline);
+    for (;;) {
+      if (!in.empty()) {
+        auto r = data.feed(in.view());
+        in.consume(r.consumed);
+        if (r.status == smtp::DataReader::Status::kDone) break;
+      }
+      boost::system::error_code ec = co_await socket->read_more(in, cfg.limits.data_timeout);
+      if (ec == boost::asio::error::timed_out) {
+        reply(421, "4.4.2", cfg.hostname + " Error: timeout exceeded");
+        co_await backend_reset();
+        co_return Exit::kTimeout;
+      }
+      if (ec == boost::asio::error::operation_aborted && !force_requested) continue;
+      if (ec == boost::asio::error::operation_aborted) {
+        reply(421, "4.3.2", cfg.hostname + " Service shutting down");
+        co_await backend_reset();
+        co_return Exit::kShutdown;
+      }
+      if (ec) {
+        co_await backend_reset();
+        co_return ec == boost::asio::error::eof ? Exit::kClientGone : Exit::kLost;
+      }
+    }
+    co_await finish_message(data);
+    co_return std::nullopt;
+  }
+
+  boost::asio::awaitable<void> finish_message(smtp::DataReader& data) {
+    std::optional<Reply> refusal;
+    switch (data.error()) {
+      case smtp::DataError::kNone:
+        break;
+      case smtp::DataError::kTooBig:
+        refusal = make_reply(552, "5.3.4", "Error: message too big");
+        break;
+      case smtp::DataError::kBareNewline:
+        refusal = make_reply(550, "5.5.2",
+                             "Error: bare <CR> or <LF> in message; lines must end with <CR><LF>");
+        break;
+      case smtp::DataError::kNul:
+        refusal = make_reply(550, "5.6.0", "Error: NUL character in message");
+        break;
+    }
+    // Content filters and the policy decide here (part 2).
+    Reply final_reply;
+    if (refusal) {
+      final_reply = *refusal;
+      co_await backend_reset();
+    } else {
+      BackendResult r = co_await backend->data(data.message());
+      if (!r.ok) {
+        // Possibly after the final dot: the backend may have queued it (RFC 1047 duplicate
+        // window); we answer 4xx so the message is retried, never lost.
+        spdlog::warn("{}: backend lost during DATA: {}", tag(), r.error);
+        backend.reset();
+        final_reply = make_reply(451, "4.4.2",
+                                 "Error: lost connection to the mail server, try again later");
+      } else {
+        BackendStage stage =
+            r.reply.code == 354 || r.reply.code < 400 ? BackendStage::kDataEnd
+                                                      : BackendStage::kDataCommand;
+        final_reply = sanitize_backend_reply(r.reply, stage);
+        if (!r.error.empty()) spdlog::warn("{}: backend: {}", tag(), r.error);
+      }
+    }
+    ++transactions;
+    spdlog::info("{}: client={} helo=<{}> from=<{}> to={} size={} reply=\"{} {}\"", tag(),
+                 client_text, helo, sender, envelope_for_log(recipients), data.received(),
+                 final_reply.code, final_reply.lines.empty() ? "" : final_reply.lines[0]);
+    // A client failure reply (4xx/5xx) on a message is not a protocol error of the client.
+    std::size_t saved_errors = errors;
+    reply(final_reply);
+    errors = saved_errors;
+    reset_transaction();
+  }
+
+  // CHUNKING is never advertised: refuse BDAT, and swallow its chunk so the bytes are not
+  // taken as commands (a BDAT smuggling variant).
+  boost::asio::awaitable<std::optional<Exit>> on_bdat(const smtp::Command& cmd) {
+    std::string_view arg = cmd.argument;
+    std::size_t size = 0;
+    auto space = arg.find(' ');
+    std::string_view digits = arg.substr(0, space);
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), size);
+    if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size()) {
+      reply(501, "5.5.4", "Syntax: BDAT size [LAST]");
+      co_return std::nullopt;
+    }
+    if (size > cfg.limits.max_message_size) {
+      reply(421, "4.7.0", cfg.hostname + " Error: BDAT not supported; closing");
+      co_return Exit::kTooManyErrors;
+    }
+    while (size > 0) {
+      if (in.empty()) {
+        boost::system::error_code rec = co_await socket->read_more(in, cfg.limits.data_timeout);
+        if (rec) co_return rec == boost::asio::error::timed_out ? Exit::kTimeout : Exit::kClientGone;
+      }
+      std::size_t n = std::min(size, in.view().size());
+      in.consume(n);
+      size -= n;
+    }
+    reply(502, "5.5.1", "Error: BDAT not supported (CHUNKING is not offered)");
+    co_return std::nullopt;
+  }
+};
+
+SmtpSession::SmtpSession(tcp::socket socket, std::shared_ptr<const Snapshot> snapshot,
+                         const SessionEnvironment& env, ConnectionRegistry::Ticket ticket,
+                         std::uint64_t id)
+    : s_(std::make_unique<State>(std::move(socket), std::move(snapshot), env,
+                                 std::move(ticket), id)) {}
+
+SmtpSession::~SmtpSession() = default;
+
+void SmtpSession::drain() {
+  s_->drain_requested = true;
+  if (s_->reading_command && !s_->in_transaction) s_->socket->cancel();
+}
+
+void SmtpSession::force_close() {
+  s_->force_requested = true;
+  s_->drain_requested = true;
+  s_->socket->cancel();
+}
+
+boost::asio::awaitable<void> SmtpSession::run() {
+  auto self = shared_from_this();  // alive while the coroutine runs
+  State& s = *s_;
+  spdlog::info("{}: connect from {}", s.tag(), s.client_text);
+  Exit exit = Exit::kLost;
+  if (s.env.draining.load()) {
+    s.reply(421, "4.3.2", s.cfg.hostname + " Service shutting down");
+    exit = Exit::kShutdown;
+  } else {
+    // RFC 2034: the greeting carries no enhanced code.
+    s.reply(make_reply(220, "", s.cfg.hostname + " ESMTP portcullis"));
+    exit = co_await s.command_loop();
+  }
+  co_await s.flush();
+  co_await s.backend_reset();
+  co_await s.backend_quit();
+  s.socket->close();
+  spdlog::info("{}: disconnect from {} ({}) transactions={} errors={}", s.tag(), s.client_text,
+               exit_name(exit), s.transactions, s.errors);
+}
+
+}  // namespace portcullis::proxy

@@ -1,0 +1,26 @@
+// The immutable state a session runs on: configuration, relay policy, the backend and the
+// extensions it offers. Built at start and on every reload, shared by std::shared_ptr;
+// sessions keep the snapshot they started with (DESIGN.md process model).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "config/config.hpp"
+#include "proxy/backend.hpp"
+#include "proxy/relay_policy.hpp"
+
+namespace portcullis::proxy {
+
+struct Snapshot {
+  config::Config config;
+  RelayPolicy relay;
+  std::shared_ptr<Backend> backend;
+  BackendCaps caps;
+  std::size_t announced_size;  // SIZE we announce: ours, or the backend's if smaller
+  std::string ehlo_lines;      // everything after the first EHLO line, prebuilt
+
+  Snapshot(config::Config cfg, std::shared_ptr<Backend> backend_in, BackendCaps caps_in);
+};
+
+}  // namespace portcullis::proxy
