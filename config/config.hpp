@@ -1,8 +1,11 @@
 // The gate's configuration: the typed snapshot the proxy runs on, loaded from the YAML file
-// of DESIGN.md ("Config (YAML)", fixed key names). Loading validates everything at once and
-// reports each problem as "file:line:col: key: what was expected"; a Config that exists is
-// valid. Sections of DESIGN.md that this build does not implement yet are refused by name
-// rather than silently ignored.
+// of DESIGN.md ("Config (YAML)", fixed key names; full schema in docs/config.md). Loading
+// validates everything at once and reports each problem as "file:line:col: key: what was
+// expected"; a Config that exists is valid. Sections of DESIGN.md that this build does not
+// implement yet are refused by name rather than silently ignored (the list: not_yet.cpp).
+// Untrusted input: the file's text (values are checked, quoted values in messages escaped).
+// Limits: files over 16 MiB are refused; timeouts are capped at 24h.
+// Gaps: host names in addresses are kept as text, resolved later by the proxy.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +13,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/cidr.hpp"
@@ -20,7 +24,7 @@ namespace portcullis::config {
 enum class ListenerTls { kNone, kStarttls, kImplicit };
 
 struct Endpoint {
-  std::string host;  // numeric IPv4/IPv6 or a name resolved at start
+  std::string host;  // numeric IPv4/IPv6 (without brackets) or a name resolved at start
   std::uint16_t port = 0;
 };
 
@@ -33,12 +37,14 @@ struct Listener {
 };
 
 enum class BackendIdentity { kNone, kXclient, kProxyV2 };
+enum class BackendTls { kNone, kStarttls };
 
 struct Backend {
   // Exactly one of the two: an SMTP MTA at host:port, or the demo maildir ("maildir:DIR").
   std::optional<Endpoint> smtp;
   std::optional<std::string> maildir;  // directory, relative to the working directory
   BackendIdentity identity = BackendIdentity::kNone;
+  BackendTls tls = BackendTls::kNone;  // SMTP backends only
 };
 
 enum class LogFormat { kText, kJson };
@@ -48,7 +54,7 @@ struct Config {
   std::string hostname;     // default: the machine's host name
   std::vector<Listener> listeners;
   Backend backend;
-  std::vector<std::string> relay_domains;  // lower-case; a leading "." also matches subdomains
+  std::vector<std::string> relay_domains;  // lower-case; ".example.org" = its subdomains only
   std::vector<Cidr> trusted_networks;
   smtp::Limits limits;
   smtp::BareNewline bare_newline = smtp::BareNewline::kReject;
