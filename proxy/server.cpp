@@ -267,8 +267,7 @@ struct Server::Impl {
     spdlog::info("reloaded {}", config_path);
   }
 
-  asio::awaitable<void> signals() {
-    asio::signal_set set(loops[0]->ctx, SIGTERM, SIGINT, SIGHUP);
+  asio::awaitable<void> signals(asio::signal_set& set) {
     for (;;) {
       auto [ec, sig] = co_await set.async_wait(asio::as_tuple(asio::use_awaitable));
       if (ec) co_return;
@@ -284,6 +283,9 @@ struct Server::Impl {
   int run() {
     ::signal(SIGPIPE, SIG_IGN);
     raise_fd_limit();
+    // Registered before anything can announce readiness: a signal sent the moment we are
+    // ready must drain or reload, never take the default action.
+    asio::signal_set signal_set(loops[0]->ctx, SIGTERM, SIGINT, SIGHUP);
     // Probe the backend before the first client: the EHLO we advertise depends on it.
     auto ready = asio::co_spawn(loops[0]->ctx, install(current()->config), asio::use_future);
     loops[0]->ctx.run_one();
@@ -293,7 +295,7 @@ struct Server::Impl {
     ready.get();
     loops[0]->ctx.restart();
     open_listeners();
-    asio::co_spawn(loops[0]->ctx, signals(), asio::detached);
+    asio::co_spawn(loops[0]->ctx, signals(signal_set), asio::detached);
     spdlog::info("portcullis ready: {} event loops, backend {}", loops.size(),
                  current()->backend->describe());
 

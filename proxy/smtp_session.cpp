@@ -87,6 +87,7 @@ struct SmtpSession::State {
 
   // Transaction state (RSET drops it).
   bool in_transaction = false;
+  bool backend_lost = false;  // the backend dropped this transaction; only RSET/new MAIL help
   std::string sender;
   bool smtputf8 = false;
   std::vector<std::string> recipients;  // accepted by the backend
@@ -128,6 +129,29 @@ struct SmtpSession::State {
   void reply(int code, std::string_view enhanced, std::string_view text) {
     reply(make_reply(code, enhanced, text));
   }
+  // The backend failed, not the client: does not count towards max_errors.
+  void reply_backend_unavailable(std::string_view enhanced, std::string_view text) {
+    out += make_reply(451, enhanced, text).serialize();
+  }
+
+  // After a 421 or an I/O failure the backend connection is gone, and with it any
+  // transaction it held. The client's transaction stays open so it gets a 4xx (and retries)
+  // for the rest of it, not a confusing 503.
+  void lose_backend(std::string_view why) {
+    spdlog::warn("{}: backend {} lost: {}", tag(), snap->backend->describe(), why);
+    backend.reset();
+    if (in_transaction) backend_lost = true;
+  }
+
+  // A backend 421 means it is closing: never pass a 421 on while we keep the client.
+  Reply relay_backend_reply(const BackendResult& r, BackendStage stage) {
+    Reply relayed = sanitize_backend_reply(r.reply, stage);
+    if (r.reply.code == 421) {
+      relayed.code = 451;
+      lose_backend("it answered 421");
+    }
+    return relayed;
+  }
 
   boost::asio::awaitable<bool> flush() {
     if (out.empty()) co_return true;
@@ -138,6 +162,7 @@ struct SmtpSession::State {
 
   void reset_transaction() {
     in_transaction = false;
+    backend_lost = false;
     sender.clear();
     smtputf8 = false;
     recipients.clear();
@@ -146,7 +171,7 @@ struct SmtpSession::State {
 
   // The backend is in a transaction only if MAIL reached it; tell it to forget.
   boost::asio::awaitable<void> backend_reset() {
-    if (in_transaction && backend && backend->usable()) {
+    if (in_transaction && !backend_lost && backend && backend->usable()) {
       BackendResult r = co_await backend->rset();
       if (!r.ok || r.reply.code != 250) backend.reset();
     }
@@ -202,18 +227,10 @@ struct SmtpSession::State {
       }
 
       std::optional<Exit> exit;
-      switch (r.status) {
-        case smtp::CommandReader::Status::kTooLong:
-          reply(500, "5.5.2", "Error: line too long");
-          break;
-        case smtp::CommandReader::Status::kBareNewline:
-          reply(500, "5.5.2", "Error: bare <CR> or <LF> received; commands end with <CR><LF>");
-          break;
-        case smtp::CommandReader::Status::kLine:
-          exit = co_await dispatch(reader.line());
-          break;
-        case smtp::CommandReader::Status::kNeedMore:
-          break;
+      if (r.status == smtp::CommandReader::Status::kLine) {
+        exit = co_await dispatch(reader.line());
+      } else {
+        reply(smtp::line_error_reply(r.status));
       }
       if (exit) co_return *exit;
       if (errors >= cfg.limits.max_errors) {
@@ -320,23 +337,33 @@ struct SmtpSession::State {
     EnvelopeCheck check = check_mail(cmd, snap->caps, snap->announced_size);
     if (check.error) co_return reply(*check.error);
     // Filters at MAIL run here (part 2); only when they pass is the backend opened.
-    if (!backend || !backend->usable()) {
-      backend = snap->backend->connect(socket->socket().get_executor());
-      BackendResult opened = co_await backend->open();
-      if (!opened.ok || opened.reply.code != 250) {
-        spdlog::warn("{}: backend {} unavailable: {}", tag(), snap->backend->describe(),
-                     opened.error.empty() ? opened.reply.serialize() : opened.error);
-        backend.reset();
-        co_return reply(451, "4.4.1", "Error: mail server temporarily unavailable, try again later");
+    // A kept connection may have been closed by the MTA while idle (its timeout, a restart):
+    // if it fails before answering, that says nothing about this transaction, so retry once
+    // on a fresh connection.
+    bool reused = backend && backend->usable();
+    BackendResult r;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      if (!backend || !backend->usable()) {
+        reused = false;
+        backend = snap->backend->connect(socket->socket().get_executor());
+        BackendResult opened = co_await backend->open();
+        if (!opened.ok || opened.reply.code != 250) {
+          spdlog::warn("{}: backend {} unavailable: {}", tag(), snap->backend->describe(),
+                       opened.error.empty() ? opened.reply.serialize() : opened.error);
+          backend.reset();
+          co_return reply_backend_unavailable(
+              "4.4.1", "Error: mail server temporarily unavailable, try again later");
+        }
+      }
+      r = co_await backend->mail(check.backend_line, cmd.path);
+      if (r.ok && !(reused && r.reply.code == 421)) break;
+      lose_backend(r.ok ? "it answered 421" : r.error);
+      if (!reused) {
+        co_return reply_backend_unavailable(
+            "4.4.2", "Error: lost connection to the mail server, try again later");
       }
     }
-    BackendResult r = co_await backend->mail(check.backend_line, cmd.path);
-    if (!r.ok) {
-      spdlog::warn("{}: backend lost at MAIL: {}", tag(), r.error);
-      backend.reset();
-      co_return reply(451, "4.4.2", "Error: lost connection to the mail server, try again later");
-    }
-    Reply relayed = sanitize_backend_reply(r.reply, BackendStage::kMail);
+    Reply relayed = relay_backend_reply(r, BackendStage::kMail);
     if (relayed.code / 100 == 2) {
       in_transaction = true;
       sender = cmd.path;
@@ -357,14 +384,17 @@ struct SmtpSession::State {
     }
     EnvelopeCheck check = check_rcpt(cmd, snap->caps, smtputf8);
     if (check.error) co_return reply(*check.error);
+    if (backend_lost) {
+      co_return reply_backend_unavailable(
+          "4.4.2", "Error: lost connection to the mail server, try again later");
+    }
     BackendResult r = co_await backend->rcpt(check.backend_line, cmd.path);
     if (!r.ok) {
-      spdlog::warn("{}: backend lost at RCPT: {}", tag(), r.error);
-      backend.reset();
-      reset_transaction();
-      co_return reply(451, "4.4.2", "Error: lost connection to the mail server, try again later");
+      lose_backend(r.error);
+      co_return reply_backend_unavailable(
+          "4.4.2", "Error: lost connection to the mail server, try again later");
     }
-    Reply relayed = sanitize_backend_reply(r.reply, BackendStage::kRcpt);
+    Reply relayed = relay_backend_reply(r, BackendStage::kRcpt);
     if (relayed.code / 100 == 2) recipients.push_back(cmd.path);
     reply(relayed);
   }
@@ -372,6 +402,11 @@ struct SmtpSession::State {
   boost::asio::awaitable<std::optional<Exit>> on_data() {
     if (!in_transaction) {
       reply(503, "5.5.1", "Error: need MAIL command");
+      co_return std::nullopt;
+    }
+    if (backend_lost) {
+      reply_backend_unavailable("4.4.2",
+                                "Error: lost connection to the mail server, try again later");
       co_return std::nullopt;
     }
     if (recipients.empty()) {
@@ -419,20 +454,7 @@ struct SmtpSession::State {
 
   boost::asio::awaitable<void> finish_message(smtp::DataReader& data) {
     std::optional<Reply> refusal;
-    switch (data.error()) {
-      case smtp::DataError::kNone:
-        break;
-      case smtp::DataError::kTooBig:
-        refusal = make_reply(552, "5.3.4", "Error: message too big");
-        break;
-      case smtp::DataError::kBareNewline:
-        refusal = make_reply(550, "5.5.2",
-                             "Error: bare <CR> or <LF> in message; lines must end with <CR><LF>");
-        break;
-      case smtp::DataError::kNul:
-        refusal = make_reply(550, "5.6.0", "Error: NUL character in message");
-        break;
-    }
+    if (data.error() != smtp::DataError::kNone) refusal = smtp::data_error_reply(data.error());
     // Content filters and the policy decide here (part 2).
     Reply final_reply;
     if (refusal) {
@@ -443,15 +465,14 @@ struct SmtpSession::State {
       if (!r.ok) {
         // Possibly after the final dot: the backend may have queued it (RFC 1047 duplicate
         // window); we answer 4xx so the message is retried, never lost.
-        spdlog::warn("{}: backend lost during DATA: {}", tag(), r.error);
-        backend.reset();
+        lose_backend(r.error);
         final_reply = make_reply(451, "4.4.2",
                                  "Error: lost connection to the mail server, try again later");
       } else {
         BackendStage stage =
             r.reply.code == 354 || r.reply.code < 400 ? BackendStage::kDataEnd
                                                       : BackendStage::kDataCommand;
-        final_reply = sanitize_backend_reply(r.reply, stage);
+        final_reply = relay_backend_reply(r, stage);
         if (!r.error.empty()) spdlog::warn("{}: backend: {}", tag(), r.error);
       }
     }
