@@ -54,7 +54,14 @@ class BackendConnection {
 class Backend {
  public:
   virtual ~Backend() = default;
+  // A connection for a session on executor `ex`: an idle one kept from an earlier session
+  // of the same event loop (already open: usable() is true; it may still turn out stale),
+  // or a new one to open().
   virtual std::unique_ptr<BackendConnection> connect(boost::asio::any_io_executor ex) = 0;
+  // The session is done with `conn`, which is between transactions: keep it for another
+  // session of the same event loop, or say QUIT and close it.
+  virtual boost::asio::awaitable<void> release(std::unique_ptr<BackendConnection> conn,
+                                               boost::asio::any_io_executor ex) = 0;
   // Learn the extensions (EHLO) without running a transaction.
   virtual boost::asio::awaitable<BackendCaps> probe(boost::asio::any_io_executor ex) = 0;
   virtual std::string describe() const = 0;

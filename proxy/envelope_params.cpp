@@ -47,7 +47,7 @@ EnvelopeCheck check_mail(const smtp::Command& mail, const BackendCaps& caps,
         out.error = smtp::make_reply(552, "5.3.4", "Message size exceeds fixed limit");
         return out;
       }
-      if (caps.size) line += " " + param_text(p);
+      if (caps.size) line.append(" ").append(param_text(p));
     } else if (p.keyword == "BODY") {
       std::string v = upper(p.value.value_or(""));
       if (v != "7BIT" && v != "8BITMIME") {
@@ -59,12 +59,12 @@ EnvelopeCheck check_mail(const smtp::Command& mail, const BackendCaps& caps,
         out.error = unsupported(p.keyword);
         return out;
       }
-      line += " BODY=" + v;
+      line.append(" BODY=").append(v);
     } else if (p.keyword == "SMTPUTF8" && caps.smtputf8 && !p.value) {
       out.smtputf8 = true;
       line += " SMTPUTF8";
     } else if ((p.keyword == "RET" || p.keyword == "ENVID") && caps.dsn && p.value) {
-      line += " " + param_text(p);
+      line.append(" ").append(param_text(p));
     } else {
       out.error = unsupported(p.keyword);
       return out;
@@ -88,7 +88,7 @@ EnvelopeCheck check_rcpt(const smtp::Command& rcpt, const BackendCaps& caps, boo
       return out;
     }
     if ((p.keyword == "NOTIFY" || p.keyword == "ORCPT") && caps.dsn && p.value) {
-      line += " " + param_text(p);
+      line.append(" ").append(param_text(p));
     } else {
       out.error = unsupported(p.keyword);
       return out;

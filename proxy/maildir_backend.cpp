@@ -138,6 +138,11 @@ std::unique_ptr<BackendConnection> MaildirBackend::connect(boost::asio::any_io_e
   return std::make_unique<MaildirConnection>(directory_, pool_);
 }
 
+boost::asio::awaitable<void> MaildirBackend::release(std::unique_ptr<BackendConnection>,
+                                                    boost::asio::any_io_executor) {
+  co_return;  // nothing worth keeping: a maildir "connection" costs nothing to make
+}
+
 boost::asio::awaitable<BackendCaps> MaildirBackend::probe(boost::asio::any_io_executor) {
   BackendCaps caps;
   caps.reachable = true;

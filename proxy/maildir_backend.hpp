@@ -17,6 +17,8 @@ class MaildirBackend : public Backend {
  public:
   MaildirBackend(std::string directory, WorkerPool& pool);
   std::unique_ptr<BackendConnection> connect(boost::asio::any_io_executor ex) override;
+  boost::asio::awaitable<void> release(std::unique_ptr<BackendConnection> conn,
+                                       boost::asio::any_io_executor ex) override;
   boost::asio::awaitable<BackendCaps> probe(boost::asio::any_io_executor ex) override;
   std::string describe() const override { return "maildir:" + directory_; }
 

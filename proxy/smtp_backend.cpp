@@ -4,7 +4,9 @@
 #include <cctype>
 #include <charconv>
 
+#include <boost/asio/execution/context.hpp>
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/query.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "proxy/smtp/data_reader.hpp"
@@ -178,8 +180,53 @@ BackendCaps parse_ehlo_capabilities(const smtp::Reply& ehlo) {
 SmtpBackend::SmtpBackend(config::Endpoint address, std::string helo_name, smtp::Limits limits)
     : address_(std::move(address)), helo_name_(std::move(helo_name)), limits_(limits) {}
 
+namespace {
+const void* loop_key(const boost::asio::any_io_executor& ex) {
+  return &boost::asio::query(ex, boost::asio::execution::context);
+}
+}  // namespace
+
+SmtpBackend::~SmtpBackend() = default;
+
 std::unique_ptr<BackendConnection> SmtpBackend::connect(boost::asio::any_io_executor ex) {
+  std::unique_ptr<BackendConnection> stale;  // closed outside the lock
+  {
+    std::lock_guard lock(mutex_);
+    auto& idle = idle_[loop_key(ex)];
+    auto now = std::chrono::steady_clock::now();
+    while (!idle.empty()) {
+      Idle entry = std::move(idle.back());
+      idle.pop_back();
+      if (now - entry.since < kMaxIdle && entry.connection->usable()) {
+        return std::move(entry.connection);
+      }
+      stale = std::move(entry.connection);
+    }
+  }
   return std::make_unique<SmtpBackendConnection>(std::move(ex), address_, helo_name_, limits_);
+}
+
+boost::asio::awaitable<void> SmtpBackend::release(std::unique_ptr<BackendConnection> conn,
+                                                  boost::asio::any_io_executor ex) {
+  if (conn && conn->usable()) {
+    std::lock_guard lock(mutex_);
+    auto& idle = idle_[loop_key(ex)];
+    auto now = std::chrono::steady_clock::now();
+    // The oldest are the likeliest to have been closed by the MTA: drop them first.
+    std::erase_if(idle, [&](const Idle& e) { return now - e.since >= kMaxIdle; });
+    if (idle.size() < kMaxIdlePerLoop) {
+      idle.push_back({std::move(conn), now});
+      co_return;
+    }
+  }
+  if (conn) co_await conn->quit();
+}
+
+std::size_t SmtpBackend::idle_connections() const {
+  std::lock_guard lock(mutex_);
+  std::size_t n = 0;
+  for (const auto& [key, list] : idle_) n += list.size();
+  return n;
 }
 
 boost::asio::awaitable<BackendCaps> SmtpBackend::probe(boost::asio::any_io_executor ex) {

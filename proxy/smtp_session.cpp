@@ -177,10 +177,11 @@ struct SmtpSession::State {
     }
   }
 
-  boost::asio::awaitable<void> backend_quit() {
+  // Between transactions now: hand the connection back for the next session.
+  boost::asio::awaitable<void> backend_release() {
     if (backend) {
-      co_await backend->quit();
-      backend.reset();
+      auto ex = socket->socket().get_executor();
+      co_await snap->backend->release(std::move(backend), ex);
     }
   }
 
@@ -340,12 +341,13 @@ struct SmtpSession::State {
     // A kept connection may have been closed by the MTA while idle (its timeout, a restart):
     // if it fails before answering, that says nothing about this transaction, so retry once
     // on a fresh connection.
-    bool reused = backend && backend->usable();
+    if (!backend) backend = snap->backend->connect(socket->socket().get_executor());
+    bool reused = backend->usable();
     BackendResult r;
     for (int attempt = 0; attempt < 2; ++attempt) {
       if (!backend || !backend->usable()) {
         reused = false;
-        backend = snap->backend->connect(socket->socket().get_executor());
+        if (!backend) backend = snap->backend->connect(socket->socket().get_executor());
         BackendResult opened = co_await backend->open();
         if (!opened.ok || opened.reply.code != 250) {
           spdlog::warn("{}: backend {} unavailable: {}", tag(), snap->backend->describe(),
@@ -551,7 +553,8 @@ boost::asio::awaitable<void> SmtpSession::run() {
   }
   co_await s.flush();
   co_await s.backend_reset();
-  co_await s.backend_quit();
+  s.reset_transaction();
+  co_await s.backend_release();
   s.socket->close();
   spdlog::info("{}: disconnect from {} ({}) transactions={} errors={}", s.tag(), s.client_text,
                exit_name(exit), s.transactions, s.errors);

@@ -84,29 +84,22 @@ asio::awaitable<boost::system::error_code> TimedSocket::connect(tcp::socket& soc
   *alive = false;
   timer.cancel();
   if (timed_out) co_return boost::asio::error::timed_out;
-  if (!ec) {
-    boost::system::error_code ignored;
-    socket.non_blocking(true, ignored);
-    socket.set_option(tcp::no_delay(true), ignored);
-  }
-  co_return ec;
+  co_return ec;  // the TimedSocket made from it sets non-blocking mode and TCP_NODELAY
 }
 
 asio::awaitable<boost::system::error_code> TimedSocket::read_more(InputBuffer& in,
                                                         std::chrono::milliseconds timeout) {
+  // Callers come here only when everything already received is consumed, so in lockstep
+  // SMTP a read attempted before waiting almost never finds data: wait first.
+  arm(timeout);
+  auto [wait_ec] =
+      co_await socket_.async_wait(tcp::socket::wait_read, asio::as_tuple(asio::use_awaitable));
+  disarm();
+  if (timed_out_) co_return boost::asio::error::timed_out;
+  if (wait_ec) co_return wait_ec;
   boost::system::error_code ec;
-  // Try first: with pipelining the data is often there already.
   std::size_t n = socket_.read_some(asio::buffer(t_chunk), ec);
-  if (ec == asio::error::would_block) {
-    arm(timeout);
-    auto [wait_ec] =
-        co_await socket_.async_wait(tcp::socket::wait_read, asio::as_tuple(asio::use_awaitable));
-    disarm();
-    if (timed_out_) co_return boost::asio::error::timed_out;
-    if (wait_ec) co_return wait_ec;
-    n = socket_.read_some(asio::buffer(t_chunk), ec);
-    if (ec == asio::error::would_block) co_return boost::system::error_code{};  // spurious wake-up
-  }
+  if (ec == asio::error::would_block) co_return boost::system::error_code{};  // spurious wake-up
   if (ec) co_return ec;
   in.append(std::string_view(t_chunk.data(), n));
   co_return boost::system::error_code{};

@@ -587,6 +587,28 @@ class WireTap:
         with self.lock:
             return [bytes(r) for r in self.sent]
 
+    def mark(self):
+        """A point in the recording. The gate keeps idle backend connections for later
+        sessions, so 'what this session sent' is the bytes added after a mark, on whichever
+        connection carried them."""
+        with self.lock:
+            return [len(r) for r in self.sent]
+
+    def since(self, mark):
+        """The bytes each connection carried after `mark` (new connections included), for the
+        connections that carried any, in the order the connections were opened."""
+        with self.lock:
+            out = []
+            for i, r in enumerate(self.sent):
+                start = mark[i] if i < len(mark) else 0
+                if len(r) > start:
+                    out.append(bytes(r[start:]))
+            return out
+
+    def opened_since(self, mark):
+        with self.lock:
+            return len(self.sent) - len(mark)
+
     def close(self):
         self.closed = True
         self.listener.close()

@@ -175,7 +175,7 @@ class SmugglingBase(GateTestCase):
         return dumps
 
     def assertWire(self, msg):
-        payloads = [p for conn in self.wire.connections() for p in data_payloads(conn)]
+        payloads = [p for conn in self.wire.since(self.wire_mark) for p in data_payloads(conn)]
         self.assertTrue(payloads, "no DATA on the backend wire")
         self.assertEqual(payloads[-1], dot_stuff(msg))
         body = payloads[-1]
@@ -191,6 +191,7 @@ class SmugglingBase(GateTestCase):
         self.assertEqual(consumed, len(stream),
                          "case %s leaves bytes after the terminator; teach this test" % case.name)
         self.sink_.clear()
+        self.wire_mark = self.wire.mark()
         c = self.session()
         self.assertReply(c.cmd("MAIL FROM:<a@example.com>"), 250)
         self.assertReply(c.cmd("RCPT TO:<b@example.net>"), 250)

@@ -31,7 +31,7 @@ TEST(ReplySanitizer, EnhancedCodeMustMatchReplyClass) {
 }
 
 TEST(ReplySanitizer, NonPrintableBytesReplaced) {
-  auto r = sanitize_backend_reply(reply(554, {std::string("5.7.1 bad\x1b[31m\xff", 16)}),
+  auto r = sanitize_backend_reply(reply(554, {std::string("5.7.1 bad\x1b[31m\xff")}),
                                   BackendStage::kDataEnd);
   EXPECT_EQ(r.serialize(), "554 5.7.1 bad?[31m?\r\n");
 }
