@@ -15,6 +15,7 @@
 #include <cstring>
 #include <limits>
 
+#include "config/raw_section.hpp"
 #include "config/syntax.hpp"
 #include "config/yaml_reader.hpp"
 
@@ -352,11 +353,33 @@ void read_threads(Reader& r, const Map& root, Config& cfg) {
   if (const auto n = r.count(*v, 0, kMaxThreads)) cfg.threads = static_cast<unsigned>(*n);
 }
 
+void read_policy(Reader& r, const Map& root, Config& cfg) {
+  const auto v = root.get("policy");
+  if (!v) return;
+  const auto map = r.mapping(*v, {"reject", "tempfail", "quarantine", "add_header"});
+  if (!map) return;
+  const auto threshold = [&](std::string_view key, std::optional<double>& field) {
+    if (const auto value = map->get(key)) field = r.score(*value);
+  };
+  threshold("reject", cfg.policy.reject);
+  threshold("tempfail", cfg.policy.tempfail);
+  threshold("quarantine", cfg.policy.quarantine);
+  threshold("add_header", cfg.policy.add_header);
+}
+
+// Only the pipeline builder knows the filter names and their keys: keep the section raw.
+void keep_filters(const Map& root, Config& cfg) {
+  if (auto v = root.get("filters")) {
+    cfg.filters = std::make_shared<const RawSection>(RawSection{std::move(*v), cfg.source_file});
+  }
+}
+
 Config read_document(Reader& r, const Value& root_value, const std::string& name) {
   Config cfg;
   cfg.source_file = name;
-  const auto root = r.mapping(root_value, {"hostname", "listeners", "backend", "relay_domains",
-                                           "trusted_networks", "limits", "smtp", "log", "threads"});
+  const auto root = r.mapping(
+      root_value, {"hostname", "listeners", "backend", "relay_domains", "trusted_networks",
+                   "limits", "smtp", "log", "threads", "policy", "filters"});
   if (!root) return cfg;
   read_hostname(r, *root, cfg);
   read_listeners(r, *root, cfg);
@@ -367,6 +390,8 @@ Config read_document(Reader& r, const Value& root_value, const std::string& name
   read_smtp(r, *root, cfg);
   read_log(r, *root, cfg);
   read_threads(r, *root, cfg);
+  read_policy(r, *root, cfg);
+  keep_filters(*root, cfg);
   return cfg;
 }
 

@@ -5,7 +5,9 @@
 // implement yet are refused by name rather than silently ignored (the list: not_yet.cpp).
 // Untrusted input: the file's text (values are checked, quoted values in messages escaped).
 // Limits: files over 16 MiB are refused; timeouts are capped at 24h.
-// Gaps: host names in addresses are kept as text, resolved later by the proxy.
+// Gaps: host names in addresses are kept as text, resolved later by the proxy. The `filters:`
+// section is kept raw (RawSection) and read by the pipeline builder (filters/api), which
+// alone knows the filter factories; load_config checks only that the rest is valid.
 #pragma once
 
 #include <cstdint>
@@ -49,6 +51,18 @@ struct Backend {
 
 enum class LogFormat { kText, kJson };
 
+// `policy:` — score thresholds of the final action (filters/api/policy.hpp). An absent
+// threshold never fires; an absent section means no thresholds at all.
+struct PolicyThresholds {
+  std::optional<double> reject;
+  std::optional<double> tempfail;
+  std::optional<double> quarantine;
+  std::optional<double> add_header;
+};
+
+// The `filters:` section as written (config/raw_section.hpp), for the pipeline builder.
+struct RawSection;
+
 struct Config {
   std::string source_file;  // the file it came from, for messages
   std::string hostname;     // default: the machine's host name
@@ -61,6 +75,10 @@ struct Config {
   LogFormat log_format = LogFormat::kText;
   std::string log_level = "info";  // trace|debug|info|warn|error
   unsigned threads = 0;            // event-loop threads; 0 = number of cores
+  PolicyThresholds policy;
+  // Null when the key is absent (no filters). Not validated by the loader: build_pipeline
+  // (filters/api/pipeline.hpp) reads it and reports problems with file:line:col.
+  std::shared_ptr<const RawSection> filters;
 };
 
 // Thrown by load_config with every problem found, one per line in what().
@@ -80,5 +98,8 @@ Config load_config_text(const std::string& text, const std::string& name);
 // "50MiB", "512KiB", "1GiB", "1000" → bytes; "30s", "500ms", "5m", "1h" → milliseconds.
 std::optional<std::uint64_t> parse_size(std::string_view text);
 std::optional<std::uint64_t> parse_duration_ms(std::string_view text);
+// Scores and thresholds: "15", "7.5", "-2", "0.25" (at most 6 decimals). No exponent, no "+",
+// no leading zeros, no "inf"/"nan"; |value| <= 1000000.
+std::optional<double> parse_score(std::string_view text);
 
 }  // namespace portcullis::config

@@ -12,12 +12,19 @@ constexpr std::array kNotYet = {
     NotYet{"tls", ""},
     NotYet{"auth", ""},
     NotYet{"dns", ""},
-    NotYet{"filters", ""},
     NotYet{"authserv_id", ""},
-    NotYet{"policy", ""},
     NotYet{"store", ""},
     NotYet{"admin", ""},
     NotYet{"milter", ""},
+    // Filters of DESIGN.md not built yet. The loader keeps `filters:` raw; the pipeline
+    // builder (filters/api/pipeline_builder.cpp) reads it with a Reader, which refuses these.
+    NotYet{"filters.spf", ""},
+    NotYet{"filters.dkim", ""},
+    NotYet{"filters.dmarc", ""},
+    NotYet{"filters.rules", ""},
+    NotYet{"filters.antivirus", ""},
+    NotYet{"filters.dnsbl", ""},
+    NotYet{"filters.reputation", ""},
     // Listener features.
     NotYet{"listeners[].tls", "starttls"},
     NotYet{"listeners[].tls", "implicit"},

@@ -2,6 +2,8 @@
 // implement. The loader refuses each of them by name ("run_as: not supported by this build
 // yet") instead of ignoring it: an operator must never believe a security feature is on when
 // it is not. When a feature lands, delete its entries here and parse it in config.cpp.
+// Entries under "filters." (filters not built yet) are refused by the pipeline builder, which
+// reads that section with the same Reader; delete one when its factory joins the registry.
 #pragma once
 
 #include <span>

@@ -99,8 +99,8 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 }
 
 std::optional<Value> Map::get(std::string_view key) const {
-  for (const auto& [name, value] : entries_) {
-    if (name == key) return value;
+  for (const Entry& entry : entries_) {
+    if (entry.key == key) return entry.value;
   }
   return std::nullopt;
 }
@@ -147,6 +147,11 @@ Value Reader::element(const Value& parent, std::size_t index, const YAML::Node& 
 }
 
 std::optional<Map> Reader::mapping(const Value& v, std::initializer_list<std::string_view> known) {
+  return mapping(v, std::span<const std::string_view>(known.begin(), known.size()));
+}
+
+std::optional<Map> Reader::mapping(const Value& v, std::span<const std::string_view> known,
+                                   std::string_view noun) {
   Map map;
   map.path_ = v.path;
   map.mark_ = v.mark;
@@ -156,7 +161,7 @@ std::optional<Map> Reader::mapping(const Value& v, std::initializer_list<std::st
     return std::nullopt;
   }
   const std::string parent_schema = schema_path(v.path);
-  std::vector<std::string_view> candidates(known);
+  std::vector<std::string_view> candidates(known.begin(), known.end());
   for (std::string_view key : not_yet_keys_under(parent_schema)) candidates.push_back(key);
 
   std::vector<std::pair<std::string, int>> seen;  // key, 1-based line
@@ -193,11 +198,11 @@ std::optional<Map> Reader::mapping(const Value& v, std::initializer_list<std::st
         }
       }
       problem(key_mark, path,
-              best.empty() ? std::string("unknown key")
-                           : fmt::format("unknown key; did you mean '{}'?", best));
+              best.empty() ? fmt::format("unknown {}", noun)
+                           : fmt::format("unknown {}; did you mean '{}'?", noun, best));
       continue;
     }
-    map.entries_.emplace_back(key, child(v, key, value_node, key_mark));
+    map.entries_.push_back({key, child(v, key, value_node, key_mark), key_mark});
   }
   return map;
 }
@@ -293,6 +298,19 @@ std::optional<std::uint64_t> Reader::duration_ms(const Value& v, std::uint64_t m
     return std::nullopt;
   }
   return ms;
+}
+
+std::optional<double> Reader::score(const Value& v) {
+  static constexpr std::string_view kExpected = "a number like 15 or 7.5";
+  const auto text = string(v, kExpected);
+  if (!text) return std::nullopt;
+  const auto value = parse_score(*text);
+  if (!value) {
+    problem(v, fmt::format("expected {} (from -1000000 to 1000000, at most 6 decimals), got {}",
+                           kExpected, quoted(*text)));
+    return std::nullopt;
+  }
+  return value;
 }
 
 std::optional<std::size_t> Reader::choice_index(const Value& v,

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -31,14 +32,21 @@ struct Value {
 // The entries of one mapping, already checked for unknown and duplicate keys.
 class Map {
  public:
+  struct Entry {
+    std::string key;
+    Value value;
+    YAML::Mark key_mark;  // where the key itself is written
+  };
   std::optional<Value> get(std::string_view key) const;
+  // Every entry, in file order (the pipeline's order of filters is the file's).
+  const std::vector<Entry>& entries() const { return entries_; }
   // Where a "missing key" message about this mapping points.
   const YAML::Mark& mark() const { return mark_; }
   const std::string& path() const { return path_; }
 
  private:
   friend class Reader;
-  std::vector<std::pair<std::string, Value>> entries_;
+  std::vector<Entry> entries_;
   std::string path_;
   YAML::Mark mark_;
 };
@@ -54,6 +62,7 @@ class Reader {
   // A problem about the whole file, not one key ("file:line:col: message").
   void file_problem(const YAML::Mark& at, std::string_view message);
   bool has_problems() const { return !problems_.empty(); }
+  std::size_t problem_count() const { return problems_.size(); }
   // Every problem, ordered by position in the file.
   std::vector<std::string> take_problems();
 
@@ -61,6 +70,10 @@ class Reader {
   // keys of not_yet.hpp, which get their own message. A null value ("limits:" with its
   // contents commented out) reads as an empty mapping.
   std::optional<Map> mapping(const Value& v, std::initializer_list<std::string_view> known);
+  // Same, for a key list built at run time (the filter names of a registry). `noun` names
+  // what a key is in the "unknown key; did you mean" message ("unknown filter; ...").
+  std::optional<Map> mapping(const Value& v, std::span<const std::string_view> known,
+                             std::string_view noun = "key");
   // A null value is an error here: "trusted_networks:" could mean "none" or "the default".
   std::optional<std::vector<Value>> sequence(const Value& v, std::string_view expected);
   std::optional<std::string> string(const Value& v, std::string_view expected);
@@ -69,6 +82,8 @@ class Reader {
   std::optional<std::uint64_t> count(const Value& v, std::uint64_t min, std::uint64_t max);
   std::optional<std::uint64_t> size(const Value& v, std::uint64_t min, std::uint64_t max);
   std::optional<std::uint64_t> duration_ms(const Value& v, std::uint64_t min, std::uint64_t max);
+  // A score or threshold like 15 or 7.5 (parse_score in config.hpp).
+  std::optional<double> score(const Value& v);
   // One of the given names; refuses values listed in not_yet.hpp.
   template <class E>
   std::optional<E> choice(const Value& v,

@@ -70,7 +70,8 @@ class Pipeline {
   // An accept verdict skips the rest of the stage. A quarantine verdict is remembered (first
   // one wins) in session.quarantine at connect/helo, else in txn.quarantine.
   // Symbols a hook pushes to txn.symbols get their `filter` set (when empty) and counted; at
-  // connect and helo they are moved to session.symbols (they count for every transaction).
+  // connect and helo they are moved to session.symbols (they count for every transaction);
+  // a second run of kHelo (a new EHLO) first drops the symbols of the previous one.
   boost::asio::awaitable<Verdict> run(Stage stage, Session& session, Transaction& txn) const;
   // RSET / end of transaction: tells the filters hooking kReset (their errors are counted,
   // never thrown), then clears `txn` (= Transaction{}); the session keeps its symbols.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <any>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -26,6 +27,9 @@ struct Session {
   std::vector<config::IpAddress> local_ips;  // addresses of our listeners, for HELO checks
   // Symbols earned by the connection itself (connect, HELO); counted in every transaction.
   std::vector<Symbol> symbols;
+  // Pipeline bookkeeping: where the last HELO's symbols start in `symbols`. A new HELO/EHLO
+  // (RFC 5321 4.1.4; again after STARTTLS) replaces them instead of counting them twice.
+  std::optional<std::size_t> helo_symbols_begin;
   // A quarantine asked for at connect or HELO: holds every message of the session. Set by
   // the pipeline (first one wins).
   std::optional<Verdict> quarantine;
