@@ -198,7 +198,7 @@ class Sink(Proc):
         return self.messages()
 
 
-def write_config(path, listen_port, backend_port, threads=2, extra_limits=""):
+def write_config(path, listen_port, backend_port, threads=2, extra_limits="", extra_yaml=""):
     text = """hostname: gate.test
 listeners: [{name: bench, address: "127.0.0.1:%d"}]
 backend: {address: "127.0.0.1:%d"}
@@ -209,14 +209,14 @@ log: {level: warn}
 threads: %d
 """ % (listen_port, backend_port, extra_limits, threads)
     with open(path, "w") as f:
-        f.write(text)
+        f.write(text + extra_yaml)
 
 
 class Gate(Proc):
     def __init__(self, binary, workdir, listen_port, backend_port, threads=2, wrapper=(),
-                 tag="portcullis", extra_limits="", **kw):
+                 tag="portcullis", extra_limits="", extra_yaml="", **kw):
         cfg = os.path.join(workdir, tag + ".yaml")
-        write_config(cfg, listen_port, backend_port, threads, extra_limits)
+        write_config(cfg, listen_port, backend_port, threads, extra_limits, extra_yaml)
         super().__init__(list(wrapper) + [binary, "--config", cfg],
                          os.path.join(workdir, tag + ".out"),
                          os.path.join(workdir, tag + ".err"), **kw)

@@ -10,11 +10,20 @@ namespace portcullis::proxy {
 
 namespace {
 
-// %j: the message as a JSON string body (quotes, backslashes and control bytes escaped).
+// %j: the message as JSON members. A message that is itself a JSON object (a transaction
+// summary, {"event":…}) is merged in as its members; any other message becomes
+// "msg":"…" with quotes, backslashes and control bytes escaped.
 class JsonEscapedMessage : public spdlog::custom_flag_formatter {
  public:
   void format(const spdlog::details::log_msg& msg, const std::tm&,
               spdlog::memory_buf_t& dest) override {
+    std::string_view payload(msg.payload.data(), msg.payload.size());
+    if (payload.size() > 10 && payload.substr(0, 9) == "{\"event\":" && payload.back() == '}') {
+      dest.append(payload.data() + 1, payload.data() + payload.size() - 1);
+      return;
+    }
+    static constexpr char kMsg[] = "\"msg\":\"";
+    dest.append(kMsg, kMsg + sizeof kMsg - 1);
     static constexpr char kHex[] = "0123456789abcdef";
     for (char c : msg.payload) {
       unsigned char u = static_cast<unsigned char>(c);
@@ -28,6 +37,7 @@ class JsonEscapedMessage : public spdlog::custom_flag_formatter {
         dest.push_back(c);
       }
     }
+    dest.push_back('"');
   }
   std::unique_ptr<custom_flag_formatter> clone() const override {
     return std::make_unique<JsonEscapedMessage>();
@@ -46,7 +56,7 @@ void setup_logging(config::LogFormat format, const std::string& level) {
   auto formatter = std::make_unique<spdlog::pattern_formatter>();
   if (format == config::LogFormat::kJson) {
     formatter->add_flag<JsonEscapedMessage>('j').set_pattern(
-        R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","msg":"%j"})");
+        R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l",%j})");
   } else {
     formatter->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l portcullis: %v");
   }

@@ -30,6 +30,7 @@
 #include "proxy/smtp_session.hpp"
 #include "proxy/snapshot.hpp"
 #include "proxy/timed_socket.hpp"
+#include "proxy/transaction_log.hpp"
 #include "proxy/worker_pool.hpp"
 
 namespace portcullis::proxy {
@@ -83,12 +84,26 @@ struct Server::Impl {
   mutable std::mutex snapshot_mutex;
   std::shared_ptr<const Snapshot> snapshot;
 
-  Impl(std::string path, config::Config cfg)
+  filters::FilterRegistry filter_factories;
+  // One set of counters for the life of the process: a reload must not reset metrics.
+  std::shared_ptr<filters::Counters> counters = std::make_shared<filters::Counters>();
+
+  Impl(std::string path, config::Config cfg, filters::FilterRegistry filter_registry)
       : config_path(std::move(path)),
-        workers(std::max(2u, std::thread::hardware_concurrency())) {
+        workers(std::max(2u, std::thread::hardware_concurrency())),
+        filter_factories(std::move(filter_registry)) {
     unsigned n = cfg.threads ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
     for (unsigned i = 0; i < n; ++i) loops.push_back(std::make_unique<Loop>());
-    snapshot = std::make_shared<Snapshot>(std::move(cfg), nullptr, BackendCaps{});
+    // Throws ConfigError for a bad `filters:` section, before anything listens.
+    auto pipeline = make_pipeline(cfg);
+    snapshot = std::make_shared<Snapshot>(std::move(cfg), std::move(pipeline), nullptr,
+                                          BackendCaps{});
+  }
+
+  std::shared_ptr<const filters::Pipeline> make_pipeline(const config::Config& cfg) {
+    auto pipeline = filters::build_pipeline(cfg, filter_factories, counters);
+    pipeline->add_observer(std::make_shared<TransactionLog>(cfg.log_format));
+    return pipeline;
   }
 
   std::shared_ptr<const Snapshot> current() const {
@@ -102,7 +117,8 @@ struct Server::Impl {
   }
 
   // Probes the backend's EHLO and publishes a snapshot built on it.
-  asio::awaitable<void> install(config::Config cfg) {
+  asio::awaitable<void> install(config::Config cfg,
+                                std::shared_ptr<const filters::Pipeline> pipeline) {
     auto backend = make_backend(cfg);
     BackendCaps caps = co_await backend->probe(loops[0]->ctx.get_executor());
     if (!caps.reachable) {
@@ -114,7 +130,9 @@ struct Server::Impl {
                    caps.eightbitmime, caps.smtputf8, caps.dsn,
                    caps.size ? std::to_string(*caps.size) : "none");
     }
-    auto next = std::make_shared<const Snapshot>(std::move(cfg), std::move(backend), caps);
+    spdlog::info("pipeline: {} filters", pipeline->size());
+    auto next = std::make_shared<const Snapshot>(std::move(cfg), std::move(pipeline),
+                                                 std::move(backend), caps);
     std::lock_guard lock(snapshot_mutex);
     snapshot = std::move(next);
   }
@@ -247,8 +265,10 @@ struct Server::Impl {
   asio::awaitable<void> reload() {
     spdlog::info("reloading {}", config_path);
     config::Config next;
+    std::shared_ptr<const filters::Pipeline> pipeline;
     try {
       next = config::load_config_file(config_path);
+      pipeline = make_pipeline(next);
     } catch (const config::ConfigError& e) {
       for (const auto& p : e.problems()) spdlog::error("reload refused: {}", p);
       co_return;
@@ -263,7 +283,7 @@ struct Server::Impl {
       next.threads = old->config.threads;
     }
     setup_logging(next.log_format, next.log_level);
-    co_await install(std::move(next));
+    co_await install(std::move(next), std::move(pipeline));
     spdlog::info("reloaded {}", config_path);
   }
 
@@ -287,7 +307,9 @@ struct Server::Impl {
     // ready must drain or reload, never take the default action.
     asio::signal_set signal_set(loops[0]->ctx, SIGTERM, SIGINT, SIGHUP);
     // Probe the backend before the first client: the EHLO we advertise depends on it.
-    auto ready = asio::co_spawn(loops[0]->ctx, install(current()->config), asio::use_future);
+    auto first = current();
+    auto ready = asio::co_spawn(loops[0]->ctx, install(first->config, first->pipeline),
+                                asio::use_future);
     loops[0]->ctx.run_one();
     while (ready.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
       loops[0]->ctx.run_one();
@@ -313,8 +335,10 @@ struct Server::Impl {
   }
 };
 
-Server::Server(std::string config_path, config::Config config)
-    : impl_(std::make_unique<Impl>(std::move(config_path), std::move(config))) {}
+Server::Server(std::string config_path, config::Config config,
+               filters::FilterRegistry registry)
+    : impl_(std::make_unique<Impl>(std::move(config_path), std::move(config),
+                                   std::move(registry))) {}
 
 Server::~Server() = default;
 

@@ -7,12 +7,14 @@
 #include <string>
 
 #include "config/config.hpp"
+#include "filters/api/filter_factory.hpp"
 
 namespace portcullis::proxy {
 
 class Server {
  public:
-  Server(std::string config_path, config::Config config);
+  // Throws config::ConfigError when the `filters:` section is wrong.
+  Server(std::string config_path, config::Config config, filters::FilterRegistry registry);
   ~Server();
   // Runs until a SIGTERM/SIGINT drain completes. Returns the process exit code.
   int run();

@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "filters/api/pipeline.hpp"
 #include "proxy/envelope_params.hpp"
 #include "proxy/reply_sanitizer.hpp"
 #include "proxy/smtp/command.hpp"
@@ -35,15 +36,6 @@ const char* exit_name(Exit e) {
   return "?";
 }
 
-std::string envelope_for_log(const std::vector<std::string>& rcpts) {
-  std::string out;
-  for (const auto& r : rcpts) {
-    if (!out.empty()) out += ",";
-    out += "<" + r + ">";
-  }
-  return out;
-}
-
 // RFC 2920 3.1: these must end a pipelined group; anything after them arrived too early.
 bool must_be_last(Verb v) {
   return v == Verb::kEhlo || v == Verb::kHelo || v == Verb::kVrfy || v == Verb::kExpn ||
@@ -67,9 +59,12 @@ struct SmtpSession::State {
   const SessionEnvironment& env;
   ConnectionRegistry::Ticket ticket;
   std::uint64_t id;
-  std::string client_ip;
   std::string client_text;  // "[ip]:port" for logs
-  config::IpAddress client_addr;
+  const filters::Pipeline& pipeline;
+  filters::Session fs;       // what filters know of the connection
+  filters::Transaction txn;  // what filters know of the transaction (RSET drops it)
+  bool refused_at_connect = false;  // 554 greeting: only QUIT is served (RFC 5321 3.1)
+  std::chrono::steady_clock::time_point txn_started;
 
   InputBuffer in;
   std::string out;  // replies waiting for the end of the pipelined group
@@ -77,8 +72,6 @@ struct SmtpSession::State {
 
   // Session state (survives RSET).
   bool greeted = false;
-  bool esmtp = false;
-  std::string helo;
   bool unauth_pipelining = false;
   std::size_t errors = 0;
   bool reading_command = false;  // parked in a read between commands: safe to drain
@@ -88,9 +81,7 @@ struct SmtpSession::State {
   // Transaction state (RSET drops it).
   bool in_transaction = false;
   bool backend_lost = false;  // the backend dropped this transaction; only RSET/new MAIL help
-  std::string sender;
   bool smtputf8 = false;
-  std::vector<std::string> recipients;  // accepted by the backend
   std::size_t rcpt_attempts = 0;
 
   std::unique_ptr<BackendConnection> backend;
@@ -104,7 +95,10 @@ struct SmtpSession::State {
         env(environment),
         ticket(std::move(t)),
         id(n),
+        pipeline(*snap->pipeline),
         reader(cfg.limits.max_command_line) {
+    fs.local_hostname = cfg.hostname;
+    fs.local_ips = snap->local_ips;
     boost::system::error_code ec;
     auto remote = socket->socket().remote_endpoint(ec);
     if (!ec) {
@@ -112,9 +106,10 @@ struct SmtpSession::State {
       if (addr.is_v6() && addr.to_v6().is_v4_mapped()) {
         addr = boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, addr.to_v6());
       }
-      client_ip = addr.to_string();
-      client_text = "[" + client_ip + "]:" + std::to_string(remote.port());
-      if (auto parsed = config::IpAddress::parse(client_ip)) client_addr = *parsed;
+      fs.client_ip_text = addr.to_string();
+      fs.client_port = remote.port();
+      client_text = "[" + fs.client_ip_text + "]:" + std::to_string(remote.port());
+      if (auto parsed = config::IpAddress::parse(fs.client_ip_text)) fs.client_ip = *parsed;
     } else {
       client_text = "[unknown]";
     }
@@ -163,10 +158,27 @@ struct SmtpSession::State {
   void reset_transaction() {
     in_transaction = false;
     backend_lost = false;
-    sender.clear();
     smtputf8 = false;
-    recipients.clear();
     rcpt_attempts = 0;
+    txn = filters::Transaction{};
+  }
+
+  // RSET, EHLO, the end of a message or of the session: the backend and the filters forget
+  // the transaction.
+  boost::asio::awaitable<void> drop_transaction() {
+    co_await backend_reset();
+    if (in_transaction) co_await pipeline.reset(fs, txn);
+    reset_transaction();
+  }
+
+  // A filter refused at a stage before the message: its reply, and a log line like
+  // Postfix's "NOQUEUE: reject".
+  void reply_refusal(const filters::Verdict& v, std::string_view stage) {
+    Reply r = make_reply(v.code, v.enhanced, v.text);
+    spdlog::info("{}: reject: {} from {}: {} {}; from=<{}> to=<{}> symbol={}", tag(), stage,
+                 client_text, r.code, r.lines.empty() ? "" : r.lines[0], txn.mail_from,
+                 txn.current_rcpt, v.symbol);
+    reply(r);
   }
 
   // The backend is in a transaction only if MAIL reached it; tell it to forget.
@@ -248,9 +260,18 @@ struct SmtpSession::State {
       co_return std::nullopt;
     }
     const smtp::Command& cmd = parsed.command;
+    if (refused_at_connect) {
+      // After a 554 greeting RFC 5321 3.1 wants QUIT answered and everything else 503.
+      if (cmd.verb == Verb::kQuit) {
+        reply(221, "2.0.0", "Bye");
+        co_return Exit::kQuit;
+      }
+      reply(503, "5.5.1", "Error: no SMTP service for you here");
+      co_return std::nullopt;
+    }
     // A command that must end its group, with more bytes already behind it, or anything
     // pipelined without PIPELINING negotiated: a client that does not wait for replies.
-    if ((must_be_last(cmd.verb) || (greeted && !esmtp)) && !in.empty()) {
+    if ((must_be_last(cmd.verb) || (greeted && !fs.esmtp)) && !in.empty()) {
       unauth_pipelining = true;
     }
     switch (cmd.verb) {
@@ -267,8 +288,7 @@ struct SmtpSession::State {
       case Verb::kData:
         co_return co_await on_data();
       case Verb::kRset:
-        co_await backend_reset();
-        reset_transaction();
+        co_await drop_transaction();
         reply(250, "2.0.0", "Ok");
         break;
       case Verb::kNoop:
@@ -302,13 +322,17 @@ struct SmtpSession::State {
 
   boost::asio::awaitable<void> on_helo(const smtp::Command& cmd) {
     // EHLO/HELO imply RSET (RFC 5321 4.1.4).
-    co_await backend_reset();
-    reset_transaction();
+    co_await drop_transaction();
+    fs.helo = cmd.argument;
+    fs.esmtp = cmd.verb == Verb::kEhlo;
+    filters::Verdict verdict = co_await pipeline.run(filters::Stage::kHelo, fs, txn);
+    if (verdict.refuses()) {
+      greeted = false;
+      co_return reply_refusal(verdict, cmd.verb == Verb::kEhlo ? "EHLO" : "HELO");
+    }
     greeted = true;
-    esmtp = cmd.verb == Verb::kEhlo;
-    helo = cmd.argument;
     // RFC 2034: no enhanced code on HELO/EHLO replies.
-    if (esmtp) {
+    if (fs.esmtp) {
       std::string text = cfg.hostname + "\n" + snap->ehlo_lines;
       Reply r;
       r.code = 250;
@@ -337,7 +361,15 @@ struct SmtpSession::State {
     if (refuse_unauth_pipelining()) co_return;
     EnvelopeCheck check = check_mail(cmd, snap->caps, snap->announced_size);
     if (check.error) co_return reply(*check.error);
-    // Filters at MAIL run here (part 2); only when they pass is the backend opened.
+    txn_started = std::chrono::steady_clock::now();
+    txn.mail_from = cmd.path;
+    filters::Verdict verdict = co_await pipeline.run(filters::Stage::kMail, fs, txn);
+    if (verdict.refuses()) {
+      reply_refusal(verdict, "MAIL");
+      co_await pipeline.reset(fs, txn);
+      co_return reset_transaction();
+    }
+    // Only when the filters passed is the backend opened (Postfix's smtpd_proxy habit).
     // A kept connection may have been closed by the MTA while idle (its timeout, a restart):
     // if it fails before answering, that says nothing about this transaction, so retry once
     // on a fresh connection.
@@ -353,6 +385,8 @@ struct SmtpSession::State {
           spdlog::warn("{}: backend {} unavailable: {}", tag(), snap->backend->describe(),
                        opened.error.empty() ? opened.reply.serialize() : opened.error);
           backend.reset();
+          co_await pipeline.reset(fs, txn);
+          reset_transaction();
           co_return reply_backend_unavailable(
               "4.4.1", "Error: mail server temporarily unavailable, try again later");
         }
@@ -361,6 +395,8 @@ struct SmtpSession::State {
       if (r.ok && !(reused && r.reply.code == 421)) break;
       lose_backend(r.ok ? "it answered 421" : r.error);
       if (!reused) {
+        co_await pipeline.reset(fs, txn);
+        reset_transaction();
         co_return reply_backend_unavailable(
             "4.4.2", "Error: lost connection to the mail server, try again later");
       }
@@ -368,24 +404,30 @@ struct SmtpSession::State {
     Reply relayed = relay_backend_reply(r, BackendStage::kMail);
     if (relayed.code / 100 == 2) {
       in_transaction = true;
-      sender = cmd.path;
       smtputf8 = check.smtputf8;
+      reply(relayed);
+    } else {
+      reply(relayed);
+      co_await pipeline.reset(fs, txn);
+      reset_transaction();
     }
-    reply(relayed);
   }
 
   boost::asio::awaitable<void> on_rcpt(const smtp::Command& cmd) {
     if (!in_transaction) co_return reply(503, "5.5.1", "Error: need MAIL command");
     if (refuse_unauth_pipelining()) co_return;
-    if (recipients.size() >= cfg.limits.max_recipients) {
+    if (txn.recipients.size() >= cfg.limits.max_recipients) {
       co_return reply(452, "4.5.3", "Error: too many recipients");
     }
     ++rcpt_attempts;
-    if (!snap->relay.may_relay(client_addr, cmd.path)) {
+    if (!snap->relay.may_relay(fs.client_ip, cmd.path)) {
       co_return reply(550, "5.7.1", "Relaying denied");
     }
     EnvelopeCheck check = check_rcpt(cmd, snap->caps, smtputf8);
     if (check.error) co_return reply(*check.error);
+    txn.current_rcpt = cmd.path;
+    filters::Verdict verdict = co_await pipeline.run(filters::Stage::kRcpt, fs, txn);
+    if (verdict.refuses()) co_return reply_refusal(verdict, "RCPT");
     if (backend_lost) {
       co_return reply_backend_unavailable(
           "4.4.2", "Error: lost connection to the mail server, try again later");
@@ -397,7 +439,7 @@ struct SmtpSession::State {
           "4.4.2", "Error: lost connection to the mail server, try again later");
     }
     Reply relayed = relay_backend_reply(r, BackendStage::kRcpt);
-    if (relayed.code / 100 == 2) recipients.push_back(cmd.path);
+    if (relayed.code / 100 == 2) txn.recipients.push_back(cmd.path);
     reply(relayed);
   }
 
@@ -411,7 +453,7 @@ struct SmtpSession::State {
                                 "Error: lost connection to the mail server, try again later");
       co_return std::nullopt;
     }
-    if (recipients.empty()) {
+    if (txn.recipients.empty()) {
       reply(rcpt_attempts ? 554 : 503, "5.5.1",
             rcpt_attempts ? "Error: no valid recipients" : "Error: need RCPT command");
       co_return std::nullopt;
@@ -421,6 +463,11 @@ struct SmtpSession::State {
     if (unauth_pipelining || !in.empty()) {
       unauth_pipelining = true;
       reply(554, "5.5.0", "Error: improper use of SMTP command pipelining");
+      co_return std::nullopt;
+    }
+    filters::Verdict verdict = co_await pipeline.run(filters::Stage::kData, fs, txn);
+    if (verdict.refuses()) {
+      reply_refusal(verdict, "DATA");
       co_return std::nullopt;
     }
     reply(354, "", "End data with <CR><LF>.<CR><LF>");
@@ -454,39 +501,76 @@ struct SmtpSession::State {
     co_return std::nullopt;
   }
 
+  // Why a message was refused before any filter saw it (UPPER_SNAKE like every symbol).
+  static const char* data_error_symbol(smtp::DataError e) {
+    switch (e) {
+      case smtp::DataError::kTooBig: return "SMTP_MESSAGE_TOO_BIG";
+      case smtp::DataError::kBareNewline: return "SMTP_BARE_NEWLINE";
+      case smtp::DataError::kNul: return "SMTP_NUL_IN_MESSAGE";
+      case smtp::DataError::kNone: break;
+    }
+    return "";
+  }
+
   boost::asio::awaitable<void> finish_message(smtp::DataReader& data) {
-    std::optional<Reply> refusal;
-    if (data.error() != smtp::DataError::kNone) refusal = smtp::data_error_reply(data.error());
-    // Content filters and the policy decide here (part 2).
+    filters::Decision decision;
     Reply final_reply;
-    if (refusal) {
-      final_reply = *refusal;
+    if (data.error() != smtp::DataError::kNone) {
+      final_reply = smtp::data_error_reply(data.error());
+      decision.action = filters::Action::kReject;
+      decision.reason = data_error_symbol(data.error());
+    } else {
+      txn.message = std::move(data.message());
+      decision = co_await pipeline.decide(fs, txn);
+    }
+    if (decision.action == filters::Action::kReject ||
+        decision.action == filters::Action::kTempfail) {
+      if (final_reply.code == 0) {
+        final_reply = make_reply(decision.code, decision.enhanced, decision.text);
+      }
       co_await backend_reset();
     } else {
-      BackendResult r = co_await backend->data(data.message());
-      if (!r.ok) {
-        // Possibly after the final dot: the backend may have queued it (RFC 1047 duplicate
-        // window); we answer 4xx so the message is retried, never lost.
-        lose_backend(r.error);
-        final_reply = make_reply(451, "4.4.2",
-                                 "Error: lost connection to the mail server, try again later");
-      } else {
-        BackendStage stage =
-            r.reply.code == 354 || r.reply.code < 400 ? BackendStage::kDataEnd
-                                                      : BackendStage::kDataCommand;
-        final_reply = relay_backend_reply(r, stage);
-        if (!r.error.empty()) spdlog::warn("{}: backend: {}", tag(), r.error);
-      }
+      final_reply = co_await relay_message(decision);
     }
     ++transactions;
-    spdlog::info("{}: client={} helo=<{}> from=<{}> to={} size={} reply=\"{} {}\"", tag(),
-                 client_text, helo, sender, envelope_for_log(recipients), data.received(),
-                 final_reply.code, final_reply.lines.empty() ? "" : final_reply.lines[0]);
-    // A client failure reply (4xx/5xx) on a message is not a protocol error of the client.
+    std::string reply_text = final_reply.serialize();
+    while (!reply_text.empty() && (reply_text.back() == '\n' || reply_text.back() == '\r')) {
+      reply_text.pop_back();
+    }
+    filters::Outcome outcome{fs, txn, std::move(decision), std::move(reply_text),
+                             data.received(),
+                             std::chrono::duration_cast<std::chrono::microseconds>(
+                                 std::chrono::steady_clock::now() - txn_started)};
+    pipeline.observe(outcome);
+    // A failure reply (4xx/5xx) on a message is not a protocol error of the client.
     std::size_t saved_errors = errors;
     reply(final_reply);
     errors = saved_errors;
+    // The backend finished its transaction with its final reply (or was RSET above).
+    co_await pipeline.reset(fs, txn);
     reset_transaction();
+  }
+
+  // Accept, add_header, quarantine: DATA to the backend with our headers, forged verdict
+  // headers removed; the backend's final reply is the client's.
+  boost::asio::awaitable<Reply> relay_message(const filters::Decision& decision) {
+    // Always rewritten, even with no filters: a forged X-Portcullis-Quarantine would
+    // otherwise reach the MTA's header_checks as if we had said it.
+    std::vector<filters::Header> headers = txn.add_headers;
+    headers.insert(headers.end(), decision.headers.begin(), decision.headers.end());
+    std::string rewritten = filters::rewrite_headers(txn.message, headers);
+    BackendResult r = co_await backend->data(rewritten);
+    if (!r.ok) {
+      // Possibly after the final dot: the backend may have queued it (RFC 1047 duplicate
+      // window); we answer 4xx so the message is retried, never lost.
+      lose_backend(r.error);
+      co_return make_reply(451, "4.4.2",
+                           "Error: lost connection to the mail server, try again later");
+    }
+    if (!r.error.empty()) spdlog::warn("{}: backend: {}", tag(), r.error);
+    BackendStage stage = r.reply.code == 354 || r.reply.code < 400 ? BackendStage::kDataEnd
+                                                                  : BackendStage::kDataCommand;
+    co_return relay_backend_reply(r, stage);
   }
 
   // CHUNKING is never advertised: refuse BDAT, and swallow its chunk so the bytes are not
@@ -547,13 +631,23 @@ boost::asio::awaitable<void> SmtpSession::run() {
     s.reply(421, "4.3.2", s.cfg.hostname + " Service shutting down");
     exit = Exit::kShutdown;
   } else {
-    // RFC 2034: the greeting carries no enhanced code.
-    s.reply(make_reply(220, "", s.cfg.hostname + " ESMTP portcullis"));
-    exit = co_await s.command_loop();
+    filters::Verdict verdict = co_await s.pipeline.run(filters::Stage::kConnect, s.fs, s.txn);
+    if (verdict.refuses()) {
+      s.reply_refusal(verdict, "CONNECT");
+      if (verdict.code == 421) {
+        exit = Exit::kShutdown;
+      } else {
+        s.refused_at_connect = true;
+        exit = co_await s.command_loop();
+      }
+    } else {
+      // RFC 2034: the greeting carries no enhanced code.
+      s.reply(make_reply(220, "", s.cfg.hostname + " ESMTP portcullis"));
+      exit = co_await s.command_loop();
+    }
   }
   co_await s.flush();
-  co_await s.backend_reset();
-  s.reset_transaction();
+  co_await s.drop_transaction();
   co_await s.backend_release();
   s.socket->close();
   spdlog::info("{}: disconnect from {} ({}) transactions={} errors={}", s.tag(), s.client_text,

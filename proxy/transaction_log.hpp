@@ -1,0 +1,31 @@
+// The observe-only final stage's first customer: one summary line per transaction,
+// Postfix style (client, envelope, size, action, reply, score, symbols, timing), or one JSON
+// object per line with `log: {format: json}`. Client-controlled text (HELO, addresses) is
+// escaped by the JSON writer and quoted in text lines; message content is never logged.
+#pragma once
+
+#include <string>
+
+#include "config/config.hpp"
+#include "filters/api/pipeline.hpp"
+
+namespace portcullis::proxy {
+
+class TransactionLog : public filters::Observer {
+ public:
+  explicit TransactionLog(config::LogFormat format) : format_(format) {}
+  void observe(const filters::Outcome& outcome) override;
+
+  // The line itself (exposed for tests).
+  std::string text_line(const filters::Outcome& outcome) const;
+  std::string json_line(const filters::Outcome& outcome) const;
+
+ private:
+  config::LogFormat format_;
+};
+
+// JSON string literal for `text` (quotes included); bytes that are not valid UTF-8 are
+// replaced by U+FFFD so the line stays valid JSON.
+std::string json_quote(std::string_view text);
+
+}  // namespace portcullis::proxy
