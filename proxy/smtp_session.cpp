@@ -97,6 +97,7 @@ struct SmtpSession::State {
         id(n),
         pipeline(*snap->pipeline),
         reader(cfg.limits.max_command_line) {
+    fs.id = tag();
     fs.local_hostname = cfg.hostname;
     fs.local_ips = snap->local_ips;
     boost::system::error_code ec;

@@ -67,10 +67,10 @@ std::string TransactionLog::text_line(const filters::Outcome& o) const {
     symbols += fmt::format("{}({:.1f})", s->name, s->score);
   }
   return fmt::format(
-      "client=[{}]:{} helo=<{}> from=<{}> to={} size={} action={} score={:.1f} symbols={} "
+      "{}{}client=[{}]:{} helo=<{}> from=<{}> to={} size={} action={} score={:.1f} symbols={} "
       "reply=\"{}\" time={}ms",
-      o.session.client_ip_text, o.session.client_port, o.session.helo, o.transaction.mail_from,
-      rcpts, o.size, filters::action_name(o.decision.action), o.decision.score,
+      o.session.id, o.session.id.empty() ? "" : ": ", o.session.client_ip_text,
+      o.session.client_port, o.session.helo, o.transaction.mail_from, rcpts, o.size, filters::action_name(o.decision.action), o.decision.score,
       symbols.empty() ? "-" : symbols, o.reply,
       std::chrono::duration_cast<std::chrono::milliseconds>(o.elapsed).count());
 }
@@ -88,10 +88,10 @@ std::string TransactionLog::json_line(const filters::Outcome& o) const {
                            s->score, json_quote(s->detail));
   }
   return fmt::format(
-      "{{\"event\":\"transaction\",\"client_ip\":{},\"client_port\":{},\"helo\":{},"
+      "{{\"event\":\"transaction\",\"session\":{},\"client_ip\":{},\"client_port\":{},\"helo\":{},"
       "\"from\":{},\"to\":[{}],\"size\":{},\"action\":\"{}\",\"score\":{},\"symbols\":[{}],"
       "\"reply\":{},\"time_ms\":{}}}",
-      json_quote(o.session.client_ip_text), o.session.client_port, json_quote(o.session.helo),
+      json_quote(o.session.id), json_quote(o.session.client_ip_text), o.session.client_port, json_quote(o.session.helo),
       json_quote(o.transaction.mail_from), rcpts, o.size,
       filters::action_name(o.decision.action), o.decision.score, symbols, json_quote(o.reply),
       std::chrono::duration_cast<std::chrono::milliseconds>(o.elapsed).count());

@@ -18,6 +18,7 @@
 namespace portcullis::filters {
 
 struct Session {
+  std::string id;              // the connection's log tag ("s1f"); "" offline (scan)
   config::IpAddress client_ip;
   std::string client_ip_text;  // "192.0.2.7"
   std::uint16_t client_port = 0;
