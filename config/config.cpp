@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 
@@ -433,7 +434,37 @@ std::string read_file(const std::string& path) {
 ConfigError::ConfigError(std::vector<std::string> problems)
     : std::runtime_error(join_lines(problems)), problems_(std::move(problems)) {}
 
-Config load_config_text(const std::string& text, const std::string& name) {
+namespace {
+
+// (line, column) of a "name:LINE:COL: …" problem; problems without one sort first.
+std::pair<long, long> position_of(const std::string& problem, const std::string& name) {
+  if (problem.compare(0, name.size() + 1, name + ":") != 0) return {0, 0};
+  const char* p = problem.c_str() + name.size() + 1;
+  char* end = nullptr;
+  long line = std::strtol(p, &end, 10);
+  if (end == p || *end != ':') return {0, 0};
+  long column = std::strtol(end + 1, &end, 10);
+  return {line, column};
+}
+
+void throw_problems(Reader& r, const Config& cfg, const std::string& name,
+                    const ExtraCheck& extra) {
+  std::vector<std::string> problems = r.take_problems();
+  if (extra) {
+    std::vector<std::string> more = extra(cfg);
+    problems.insert(problems.end(), more.begin(), more.end());
+    std::stable_sort(problems.begin(), problems.end(),
+                     [&](const std::string& a, const std::string& b) {
+                       return position_of(a, name) < position_of(b, name);
+                     });
+  }
+  if (!problems.empty()) throw ConfigError(std::move(problems));
+}
+
+}  // namespace
+
+Config load_config_text(const std::string& text, const std::string& name,
+                        const ExtraCheck& extra) {
   Reader r(name);
   std::vector<YAML::Node> documents;
   try {
@@ -453,10 +484,12 @@ Config load_config_text(const std::string& text, const std::string& name) {
     root.mark = documents[0].Mark();
   }
   Config cfg = read_document(r, root, name);
-  if (r.has_problems()) throw ConfigError(r.take_problems());
+  throw_problems(r, cfg, name, extra);
   return cfg;
 }
 
-Config load_config_file(const std::string& path) { return load_config_text(read_file(path), path); }
+Config load_config_file(const std::string& path, const ExtraCheck& extra) {
+  return load_config_text(read_file(path), path, extra);
+}
 
 }  // namespace portcullis::config

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -91,9 +92,16 @@ class ConfigError : public std::runtime_error {
   std::vector<std::string> problems_;
 };
 
-Config load_config_file(const std::string& path);
+// Validation the loader cannot do itself (the `filters:` sections, which only the pipeline
+// builder understands). It is called with the configuration as read, even when that has
+// problems, and its problems ("file:line:col: …") are reported with the loader's, in file
+// order, so one run of --check-config shows everything.
+using ExtraCheck = std::function<std::vector<std::string>(const Config&)>;
+
+Config load_config_file(const std::string& path, const ExtraCheck& extra = {});
 // For tests: parse text as if it came from `name`.
-Config load_config_text(const std::string& text, const std::string& name);
+Config load_config_text(const std::string& text, const std::string& name,
+                        const ExtraCheck& extra = {});
 
 // "50MiB", "512KiB", "1GiB", "1000" → bytes; "30s", "500ms", "5m", "1h" → milliseconds.
 std::optional<std::uint64_t> parse_size(std::string_view text);

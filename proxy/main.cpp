@@ -44,7 +44,9 @@ int main(int argc, char** argv) {
   scan_cmd->add_option("--client-ip", scan.client_ip, "client address (default 127.0.0.1)");
   scan_cmd->add_option("--helo", scan.helo, "HELO name the client gave");
   scan_cmd->add_option("--mail-from", scan.mail_from, "envelope sender (default: <>)");
-  scan_cmd->add_option("--rcpt", scan.recipients, "envelope recipient (repeatable)");
+  // One address per --rcpt, so the message files after it stay message files.
+  scan_cmd->add_option("--rcpt", scan.recipients, "envelope recipient (repeatable)")
+      ->allow_extra_args(false);
   scan_cmd->add_flag("--json", scan.json, "one JSON object per message");
   scan_cmd->add_option("MESSAGE", scan.files, "message files (RFC 5322)")->required();
   try {
@@ -54,11 +56,20 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : kExitUsage;
   }
 
+  const auto registry = pc::proxy::builtin_filters();
+  // Filter sections are checked with the rest of the file, so every problem shows at once.
+  auto check_filters = [&registry](const pc::config::Config& c) {
+    return pc::filters::pipeline_problems(c, registry);
+  };
   if (*scan_cmd) {
+    if (!pc::config::IpAddress::parse(scan.client_ip)) {
+      std::fprintf(stderr, "--client-ip: '%s' is not an IP address\n", scan.client_ip.c_str());
+      return kExitUsage;
+    }
     try {
-      auto cfg = pc::config::load_config_file(scan_config);
+      auto cfg = pc::config::load_config_file(scan_config, check_filters);
       spdlog::set_level(spdlog::level::warn);  // results go to stdout, not logs
-      return pc::proxy::run_scan(cfg, pc::proxy::builtin_filters(), scan, std::cout, std::cerr);
+      return pc::proxy::run_scan(cfg, registry, scan, std::cout, std::cerr);
     } catch (const pc::config::ConfigError& e) {
       return print_problems(e);
     }
@@ -70,11 +81,8 @@ int main(int argc, char** argv) {
 
   pc::config::Config cfg;
   try {
-    cfg = pc::config::load_config_file(config_path);
+    cfg = pc::config::load_config_file(config_path, check_filters);
     if (check_only) {
-      // The filters' own sections are validated by building the pipeline once.
-      pc::filters::build_pipeline(cfg, pc::proxy::builtin_filters(),
-                                  std::make_shared<pc::filters::Counters>());
       std::fprintf(stdout, "%s: ok\n", config_path.c_str());
       return 0;
     }
@@ -83,7 +91,7 @@ int main(int argc, char** argv) {
   }
   pc::proxy::setup_logging(cfg.log_format, cfg.log_level);
   try {
-    pc::proxy::Server server(config_path, std::move(cfg), pc::proxy::builtin_filters());
+    pc::proxy::Server server(config_path, std::move(cfg), registry);
     return server.run();
   } catch (const pc::config::ConfigError& e) {
     return print_problems(e);

@@ -1,5 +1,6 @@
 #include "proxy/scan_command.hpp"
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -62,12 +63,20 @@ boost::asio::awaitable<ScanResult> scan_one(const filters::Pipeline& pipeline,
   txn.mail_from = opt.mail_from;
   v = co_await pipeline.run(Stage::kMail, session, txn);
   if (v.refuses()) co_return refused(v, "mail", session, txn);
+  filters::Verdict last_refusal;
   for (const auto& rcpt : opt.recipients) {
     txn.current_rcpt = rcpt;
     v = co_await pipeline.run(Stage::kRcpt, session, txn);
-    // A refused recipient is dropped, as in the proxy; with none left, MAIL fails.
-    if (!v.refuses()) txn.recipients.push_back(rcpt);
-    if (v.refuses() && opt.recipients.size() == 1) co_return refused(v, "rcpt", session, txn);
+    // A refused recipient is dropped, as in the proxy.
+    if (v.refuses()) {
+      last_refusal = v;
+    } else {
+      txn.recipients.push_back(rcpt);
+    }
+  }
+  // Every recipient refused: nothing would be delivered (the proxy's DATA gets 554 5.5.1).
+  if (!opt.recipients.empty() && txn.recipients.empty()) {
+    co_return refused(last_refusal, "rcpt", session, txn);
   }
   v = co_await pipeline.run(Stage::kData, session, txn);
   if (v.refuses()) co_return refused(v, "data", session, txn);
@@ -138,8 +147,10 @@ int run_scan(const config::Config& config, const filters::FilterRegistry& regist
   int status = 0;
   boost::asio::io_context ctx;
   for (const auto& file : options.files) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
+    std::error_code type_error;
+    std::ifstream in;
+    if (std::filesystem::is_regular_file(file, type_error)) in.open(file, std::ios::binary);
+    if (!in.is_open()) {
       err << file << ": cannot read\n";
       status = 1;
       continue;

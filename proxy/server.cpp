@@ -267,7 +267,9 @@ struct Server::Impl {
     config::Config next;
     std::shared_ptr<const filters::Pipeline> pipeline;
     try {
-      next = config::load_config_file(config_path);
+      next = config::load_config_file(config_path, [this](const config::Config& c) {
+        return filters::pipeline_problems(c, filter_factories);
+      });
       pipeline = make_pipeline(next);
     } catch (const config::ConfigError& e) {
       for (const auto& p : e.problems()) spdlog::error("reload refused: {}", p);

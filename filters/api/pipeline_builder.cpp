@@ -147,4 +147,14 @@ std::shared_ptr<Pipeline> build_pipeline(const config::Config& config,
   return std::make_shared<Pipeline>(std::move(entries), policy, std::move(counters));
 }
 
+std::vector<std::string> pipeline_problems(const config::Config& config,
+                                           const FilterRegistry& registry) {
+  try {
+    build_pipeline(config, registry, nullptr);
+  } catch (const config::ConfigError& e) {
+    return e.problems();
+  }
+  return {};
+}
+
 }  // namespace portcullis::filters

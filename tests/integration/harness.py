@@ -769,9 +769,10 @@ class Gate:
         """The gate logs the end of a session after its backend said goodbye: a sync point
         after which every backend effect of that session has happened."""
         port = client if isinstance(client, int) else client.local_port
-        self.wait_log(r"(s[0-9a-f]+): connect from \[127\.0\.0\.\d+\]:%d\b" % port, seconds)
+        # Any client address: loopback, or this host's own address (local_source_ipv4()).
+        self.wait_log(r"(s[0-9a-f]+): connect from \[[0-9a-fA-F.:]+\]:%d\b" % port, seconds)
         # The newest session from that port (ports come round again in a long log).
-        tag = re.findall(r"(s[0-9a-f]+): connect from \[127\.0\.0\.\d+\]:%d\b" % port,
+        tag = re.findall(r"(s[0-9a-f]+): connect from \[[0-9a-fA-F.:]+\]:%d\b" % port,
                          self.log())[-1]
         return self.wait_log(r"\b%s: disconnect from " % tag, seconds)
 
@@ -801,6 +802,56 @@ class Gate:
         import smtplib
         return smtplib.SMTP("127.0.0.1", self.port, local_hostname="client.test",
                             timeout=30 * TIME_SCALE, **kw)
+
+
+# --- other commands of the binary and the host ----------------------------------------------
+
+def run_cli(args, seconds=60, cwd=None):
+    """Runs the binary once (`portcullis ARGS...`) and returns the CompletedProcess (stdout and
+    stderr as bytes). A sanitizer report on stderr raises AssertionError."""
+    require_binary()
+    run = subprocess.run([BIN] + list(args), capture_output=True, stdin=subprocess.DEVNULL,
+                         timeout=seconds * TIME_SCALE, cwd=cwd)
+    report = sanitizer_report(run.stderr.decode("utf-8", "replace"))
+    if report:
+        raise AssertionError("sanitizer report from portcullis %s:\n%s" % (" ".join(args), report))
+    return run
+
+
+_local_source = []
+
+
+def local_source_ipv4():
+    """A non-loopback IPv4 address of this host that a test client can bind to and connect
+    from to a gate on 127.0.0.1, so the gate sees a client that is neither loopback nor one
+    of its listener addresses (a "stranger"); None when the host has none (tests skip)."""
+    if _local_source:
+        return _local_source[0]
+    found = None
+    try:
+        out = subprocess.run(["ip", "-o", "-4", "addr", "show", "scope", "global"],
+                             capture_output=True, timeout=10).stdout.decode()
+        candidates = re.findall(r"\binet (\d+\.\d+\.\d+\.\d+)/", out)
+    except (OSError, subprocess.SubprocessError):
+        candidates = []
+    for ip in candidates:
+        probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            listener.bind(("127.0.0.1", 0))
+            listener.listen(1)
+            probe.bind((ip, 0))
+            probe.settimeout(2)
+            probe.connect(listener.getsockname())
+            found = ip
+            break
+        except OSError:
+            continue
+        finally:
+            probe.close()
+            listener.close()
+    _local_source.append(found)
+    return found
 
 
 # --- test cases ----------------------------------------------------------------------------
