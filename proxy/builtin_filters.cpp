@@ -12,4 +12,26 @@ filters::FilterRegistry builtin_filters() {
   };
 }
 
+LoadedConfig load_gate_config(const std::string& path,
+                              std::shared_ptr<filters::Counters> counters,
+                              filters::BlockingPool* pool) {
+  const filters::FilterRegistry registry = builtin_filters();
+  std::shared_ptr<filters::Pipeline> pipeline;
+  // The pipeline is built inside the loader's extra check, so its problems are listed with
+  // the rest of the file's, and the pipeline that passed is the one kept.
+  auto build = [&](const config::Config& c) -> std::vector<std::string> {
+    try {
+      pipeline = filters::build_pipeline(c, registry, counters, pool);
+    } catch (const config::ConfigError& e) {
+      pipeline.reset();
+      return e.problems();
+    }
+    return {};
+  };
+  LoadedConfig loaded;
+  loaded.config = config::load_config_file(path, build);
+  loaded.pipeline = std::move(pipeline);
+  return loaded;
+}
+
 }  // namespace portcullis::proxy

@@ -106,7 +106,7 @@ class MaildirConnection : public BackendConnection {
     auto job = [directory, name, content = std::move(content)] {
       return write_file(directory, name, content);
     };
-    auto pending = pool_.run(std::move(job));
+    auto pending = pool_.call(std::move(job));
     std::string error = co_await std::move(pending);
     sender_.clear();
     recipients_.clear();

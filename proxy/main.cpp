@@ -56,20 +56,16 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : kExitUsage;
   }
 
-  const auto registry = pc::proxy::builtin_filters();
-  // Filter sections are checked with the rest of the file, so every problem shows at once.
-  auto check_filters = [&registry](const pc::config::Config& c) {
-    return pc::filters::pipeline_problems(c, registry);
-  };
+  auto counters = std::make_shared<pc::filters::Counters>();
   if (*scan_cmd) {
     if (!pc::config::IpAddress::parse(scan.client_ip)) {
       std::fprintf(stderr, "--client-ip: '%s' is not an IP address\n", scan.client_ip.c_str());
       return kExitUsage;
     }
     try {
-      auto cfg = pc::config::load_config_file(scan_config, check_filters);
       spdlog::set_level(spdlog::level::warn);  // results go to stdout, not logs
-      return pc::proxy::run_scan(cfg, registry, scan, std::cout, std::cerr);
+      auto loaded = pc::proxy::load_gate_config(scan_config, counters, nullptr);
+      return pc::proxy::run_scan(loaded.config, *loaded.pipeline, scan, std::cout, std::cerr);
     } catch (const pc::config::ConfigError& e) {
       return print_problems(e);
     }
@@ -79,9 +75,10 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
 
-  pc::config::Config cfg;
+  pc::proxy::LoadedConfig loaded;
   try {
-    cfg = pc::config::load_config_file(config_path, check_filters);
+    // The filter sections are checked with the rest of the file: every problem at once.
+    loaded = pc::proxy::load_gate_config(config_path, counters, nullptr);
     if (check_only) {
       std::fprintf(stdout, "%s: ok\n", config_path.c_str());
       return 0;
@@ -89,9 +86,9 @@ int main(int argc, char** argv) {
   } catch (const pc::config::ConfigError& e) {
     return print_problems(e);
   }
-  pc::proxy::setup_logging(cfg.log_format, cfg.log_level);
+  pc::proxy::setup_logging(loaded.config.log_format, loaded.config.log_level);
   try {
-    pc::proxy::Server server(config_path, std::move(cfg), registry);
+    pc::proxy::Server server(config_path, std::move(loaded), counters);
     return server.run();
   } catch (const pc::config::ConfigError& e) {
     return print_problems(e);

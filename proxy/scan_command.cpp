@@ -134,10 +134,8 @@ std::string to_crlf(std::string_view text) {
   return out;
 }
 
-int run_scan(const config::Config& config, const filters::FilterRegistry& registry,
+int run_scan(const config::Config& config, const filters::Pipeline& pipeline,
              const ScanOptions& options, std::ostream& out, std::ostream& err) {
-  auto counters = std::make_shared<filters::Counters>();
-  auto pipeline = filters::build_pipeline(config, registry, counters);
   filters::Session session;
   session.client_ip_text = options.client_ip;
   if (auto ip = config::IpAddress::parse(options.client_ip)) session.client_ip = *ip;
@@ -164,7 +162,7 @@ int run_scan(const config::Config& config, const filters::FilterRegistry& regist
       continue;
     }
     std::string message = to_crlf(raw);
-    auto future = boost::asio::co_spawn(ctx, scan_one(*pipeline, session, options,
+    auto future = boost::asio::co_spawn(ctx, scan_one(pipeline, session, options,
                                                       std::move(message)),
                                         boost::asio::use_future);
     ctx.restart();

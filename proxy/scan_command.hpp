@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "config/config.hpp"
-#include "filters/api/filter_factory.hpp"
+#include "filters/api/pipeline.hpp"
 
 namespace portcullis::proxy {
 
@@ -26,8 +26,7 @@ struct ScanOptions {
 // Scans every file and prints one result per file to `out` (one JSON object per line with
 // --json). Problems with a file (unreadable, too big) go to `err` with the file name.
 // Returns the exit code: 0 when every message was scanned, 1 when some could not be read.
-// Throws config::ConfigError for a bad configuration.
-int run_scan(const config::Config& config, const filters::FilterRegistry& registry,
+int run_scan(const config::Config& config, const filters::Pipeline& pipeline,
              const ScanOptions& options, std::ostream& out, std::ostream& err);
 
 // Message bytes as SMTP would deliver them to the filters: LF line ends become CRLF

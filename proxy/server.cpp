@@ -6,6 +6,7 @@
 #include <atomic>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -84,27 +85,27 @@ struct Server::Impl {
   mutable std::mutex snapshot_mutex;
   std::shared_ptr<const Snapshot> snapshot;
 
-  filters::FilterRegistry filter_factories;
   // One set of counters for the life of the process: a reload must not reset metrics.
-  std::shared_ptr<filters::Counters> counters = std::make_shared<filters::Counters>();
+  std::shared_ptr<filters::Counters> counters;
 
-  Impl(std::string path, config::Config cfg, filters::FilterRegistry filter_registry)
+  Impl(std::string path, LoadedConfig loaded, std::shared_ptr<filters::Counters> shared_counters)
       : config_path(std::move(path)),
         workers(std::max(2u, std::thread::hardware_concurrency())),
-        filter_factories(std::move(filter_registry)) {
+        counters(std::move(shared_counters)) {
+    config::Config& cfg = loaded.config;
     unsigned n = cfg.threads ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
     for (unsigned i = 0; i < n; ++i) loops.push_back(std::make_unique<Loop>());
-    // Throws ConfigError for a bad `filters:` section, before anything listens.
-    auto pipeline = make_pipeline(cfg);
+    auto pipeline = observed(std::move(loaded.pipeline), cfg);
     snapshot = std::make_shared<Snapshot>(std::move(cfg), std::move(pipeline), nullptr,
                                           BackendCaps{});
   }
 
-  std::shared_ptr<const filters::Pipeline> make_pipeline(const config::Config& cfg) {
-    auto pipeline = filters::build_pipeline(cfg, filter_factories, counters);
+  static std::shared_ptr<const filters::Pipeline> observed(
+      std::shared_ptr<filters::Pipeline> pipeline, const config::Config& cfg) {
     pipeline->add_observer(std::make_shared<TransactionLog>(cfg.log_format));
     return pipeline;
   }
+
 
   std::shared_ptr<const Snapshot> current() const {
     std::lock_guard lock(snapshot_mutex);
@@ -264,17 +265,31 @@ struct Server::Impl {
 
   asio::awaitable<void> reload() {
     spdlog::info("reloading {}", config_path);
-    config::Config next;
-    std::shared_ptr<const filters::Pipeline> pipeline;
-    try {
-      next = config::load_config_file(config_path, [this](const config::Config& c) {
-        return filters::pipeline_problems(c, filter_factories);
-      });
-      pipeline = make_pipeline(next);
-    } catch (const config::ConfigError& e) {
-      for (const auto& p : e.problems()) spdlog::error("reload refused: {}", p);
+    // Reading the file and building the pipeline may load large engines (ClamAV): on the
+    // worker pool, never on an event loop. Sessions go on with the old snapshot meanwhile.
+    struct Outcome {
+      std::optional<LoadedConfig> loaded;
+      std::vector<std::string> problems;
+    };
+    auto job = [this] {
+      Outcome out;
+      try {
+        out.loaded = load_gate_config(config_path, counters, &workers);
+      } catch (const config::ConfigError& e) {
+        out.problems = e.problems();
+      } catch (const std::exception& e) {
+        out.problems.push_back(e.what());
+      }
+      return out;
+    };
+    auto pending = workers.call(std::move(job));
+    Outcome outcome = co_await std::move(pending);
+    if (!outcome.loaded) {
+      for (const auto& p : outcome.problems) spdlog::error("reload refused: {}", p);
       co_return;
     }
+    config::Config next = std::move(outcome.loaded->config);
+    auto pipeline = observed(std::move(outcome.loaded->pipeline), next);
     auto old = current();
     if (!same_listeners(old->config.listeners, next.listeners)) {
       spdlog::warn("reload: listener changes need a restart; keeping the current listeners");
@@ -337,10 +352,10 @@ struct Server::Impl {
   }
 };
 
-Server::Server(std::string config_path, config::Config config,
-               filters::FilterRegistry registry)
-    : impl_(std::make_unique<Impl>(std::move(config_path), std::move(config),
-                                   std::move(registry))) {}
+Server::Server(std::string config_path, LoadedConfig loaded,
+               std::shared_ptr<filters::Counters> counters)
+    : impl_(std::make_unique<Impl>(std::move(config_path), std::move(loaded),
+                                   std::move(counters))) {}
 
 Server::~Server() = default;
 

@@ -6,15 +6,16 @@
 #include <memory>
 #include <string>
 
-#include "config/config.hpp"
-#include "filters/api/filter_factory.hpp"
+#include "proxy/builtin_filters.hpp"
 
 namespace portcullis::proxy {
 
 class Server {
  public:
-  // Throws config::ConfigError when the `filters:` section is wrong.
-  Server(std::string config_path, config::Config config, filters::FilterRegistry registry);
+  // `loaded` comes from load_gate_config(config_path, counters, …); reloads read the same
+  // file again the same way.
+  Server(std::string config_path, LoadedConfig loaded,
+         std::shared_ptr<filters::Counters> counters);
   ~Server();
   // Runs until a SIGTERM/SIGINT drain completes. Returns the process exit code.
   int run();

@@ -12,9 +12,11 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "filters/api/blocking_pool.hpp"
+
 namespace portcullis::proxy {
 
-class WorkerPool {
+class WorkerPool : public filters::BlockingPool {
  public:
   explicit WorkerPool(std::size_t threads) : pool_(threads) {}
   ~WorkerPool() { pool_.join(); }
@@ -22,7 +24,7 @@ class WorkerPool {
   // Runs fn() on a worker thread and resumes the awaiting coroutine on its own executor
   // with the result. fn must not throw.
   template <typename Fn>
-  auto run(Fn fn) -> boost::asio::awaitable<decltype(fn())> {
+  auto call(Fn fn) -> boost::asio::awaitable<decltype(fn())> {
     using T = decltype(fn());
     // A plain completion handler rather than a coroutine on the pool: g++ 12 destroys the
     // captures of coroutine lambdas and parameters wrongly in this position.
@@ -38,6 +40,16 @@ class WorkerPool {
           });
         },
         boost::asio::use_awaitable, std::move(fn));
+  }
+
+  boost::asio::awaitable<void> run(std::function<void()> job) override {
+    // Named, not a temporary inside co_await (g++ 12 destroys those twice).
+    auto task = [job = std::move(job)] {
+      job();
+      return true;
+    };
+    auto pending = call(std::move(task));
+    co_await std::move(pending);
   }
 
   void stop() { pool_.stop(); }

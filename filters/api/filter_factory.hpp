@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "filters/api/blocking_pool.hpp"
 #include "filters/api/filter.hpp"
 
 namespace portcullis::config::detail {
@@ -21,6 +22,9 @@ namespace portcullis::filters {
 // What a factory may need from the rest of the configuration.
 struct FilterContext {
   std::string hostname;
+  // The process's worker pool for blocking work; null where none exists (then filters that
+  // need one run their work inline, e.g. in unit tests).
+  BlockingPool* pool = nullptr;
   // Our numeric listener addresses, without duplicates; wildcards (0.0.0.0, ::) and
   // listeners given by host name are left out.
   std::vector<config::IpAddress> local_ips;

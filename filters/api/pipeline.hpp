@@ -108,11 +108,7 @@ class Pipeline {
 // FilterContext: config.hostname and the numeric listener addresses (wildcards left out).
 std::shared_ptr<Pipeline> build_pipeline(const config::Config& config,
                                           const FilterRegistry& registry,
-                                          std::shared_ptr<Counters> counters);
-
-// build_pipeline's problems as a list (empty when it builds): the config loader's
-// ExtraCheck, so filter sections are reported together with the rest of the file.
-std::vector<std::string> pipeline_problems(const config::Config& config,
-                                           const FilterRegistry& registry);
+                                          std::shared_ptr<Counters> counters,
+                                          BlockingPool* pool = nullptr);
 
 }  // namespace portcullis::filters

@@ -26,9 +26,10 @@ bool is_wildcard(const config::IpAddress& ip) {
   return std::all_of(zero_from, b.end(), [](std::uint8_t x) { return x == 0; });
 }
 
-FilterContext make_context(const config::Config& config) {
+FilterContext make_context(const config::Config& config, BlockingPool* pool) {
   FilterContext context;
   context.hostname = config.hostname;
+  context.pool = pool;
   for (const config::Listener& listener : config.listeners) {
     const auto ip = config::IpAddress::parse(listener.address.host);
     if (!ip || is_wildcard(*ip)) continue;
@@ -111,7 +112,8 @@ void check_order(Reader& reader, const std::vector<Configured>& configured) {
 
 std::shared_ptr<Pipeline> build_pipeline(const config::Config& config,
                                          const FilterRegistry& registry,
-                                         std::shared_ptr<Counters> counters) {
+                                         std::shared_ptr<Counters> counters,
+                                         BlockingPool* pool) {
   std::vector<std::string_view> names;
   for (const auto& factory : registry) {
     if (!factory) throw std::invalid_argument("null filter factory in the registry");
@@ -130,7 +132,7 @@ std::shared_ptr<Pipeline> build_pipeline(const config::Config& config,
     // (config/not_yet.cpp) get "not supported by this build yet".
     const auto section = reader.mapping(config.filters->value, names, "filter");
     if (section) {
-      const FilterContext context = make_context(config);
+      const FilterContext context = make_context(config, pool);
       std::vector<Configured> configured;
       for (const Map::Entry& entry : section->entries()) {
         const FilterFactory* factory = find_factory(registry, entry.key);
@@ -145,16 +147,6 @@ std::shared_ptr<Pipeline> build_pipeline(const config::Config& config,
     if (reader.has_problems()) throw config::ConfigError(reader.take_problems());
   }
   return std::make_shared<Pipeline>(std::move(entries), policy, std::move(counters));
-}
-
-std::vector<std::string> pipeline_problems(const config::Config& config,
-                                           const FilterRegistry& registry) {
-  try {
-    build_pipeline(config, registry, nullptr);
-  } catch (const config::ConfigError& e) {
-    return e.problems();
-  }
-  return {};
 }
 
 }  // namespace portcullis::filters
