@@ -22,7 +22,6 @@ constexpr std::array kNotYet = {
     NotYet{"filters.dkim", ""},
     NotYet{"filters.dmarc", ""},
     NotYet{"filters.rules", ""},
-    NotYet{"filters.antivirus", ""},
     NotYet{"filters.dnsbl", ""},
     NotYet{"filters.reputation", ""},
     // Listener features.

@@ -11,7 +11,7 @@ build_pkgs=(cmake make g++ ninja-build pkg-config ccache
   libboost1.81-dev libssl-dev libhyperscan-dev libpcre2-dev libclamav-dev librocksdb-dev
   libgtest-dev libgmock-dev libbenchmark-dev libc-ares-dev libpsl-dev publicsuffix
   libgmime-3.0-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev libhiredis-dev)
-test_pkgs=(postfix swaks libnet-ssleay-perl redis-server dnsmasq-base
+test_pkgs=(postfix swaks libnet-ssleay-perl redis-server dnsmasq-base clamav-daemon
   clang libclang-rt-14-dev python3)
 
 want=("${build_pkgs[@]}")

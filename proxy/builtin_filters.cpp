@@ -1,6 +1,7 @@
 #include "proxy/builtin_filters.hpp"
 
 #include "filters/access/access_filter.hpp"
+#include "filters/antivirus/antivirus_filter.hpp"
 #include "filters/helo/helo_filter.hpp"
 
 namespace portcullis::proxy {
@@ -9,6 +10,7 @@ filters::FilterRegistry builtin_filters() {
   return {
       filters::access::make_access_factory(),
       filters::helo::make_helo_factory(),
+      filters::antivirus::make_antivirus_factory(),
   };
 }
 

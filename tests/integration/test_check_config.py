@@ -21,13 +21,13 @@ class CheckConfigTest(unittest.TestCase):
         self.dir = tempfile.TemporaryDirectory(prefix="portcullis-it-check-")
         self.addCleanup(self.dir.cleanup)
 
-    def check(self, text=None, path=None):
+    def check(self, text=None, path=None, cwd=None):
         if path is None:
             path = os.path.join(self.dir.name, "portcullis.yaml")
             with open(path, "w") as f:
                 f.write(text)
         run = subprocess.run([BIN, "--check-config", "--config", path], capture_output=True,
-                             timeout=60 * TIME_SCALE, stdin=subprocess.DEVNULL)
+                             timeout=60 * TIME_SCALE, stdin=subprocess.DEVNULL, cwd=cwd)
         report = sanitizer_report(run.stderr.decode("utf-8", "replace"))
         self.assertIsNone(report, report)
         return path, run.returncode, run.stdout.decode(), run.stderr.decode()
@@ -47,7 +47,8 @@ class CheckConfigTest(unittest.TestCase):
     def test_shipped_config_is_ok(self):
         shipped = os.path.join(SOURCE, "deploy", "portcullis.yaml")
         self.assertTrue(os.path.exists(shipped), "deploy/portcullis.yaml is missing")
-        path, code, out, err = self.check(path=shipped)
+        # From the repository root, as its header says: its paths are relative to it.
+        path, code, out, err = self.check(path=shipped, cwd=SOURCE)
         self.assertEqual(code, 0, out + err)
         self.assertIn("ok", out)
         self.assertEqual(err.strip(), "")

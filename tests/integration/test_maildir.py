@@ -7,8 +7,8 @@ import re
 import subprocess
 import unittest
 
-from harness import (CRLF, GateTestCase, SOURCE, SWAKS, TIME_SCALE, dot_stuff, ehlo_keywords,
-                     free_port)
+from harness import (CRLF, GateTestCase, SHARED, SOURCE, SWAKS, TIME_SCALE, dot_stuff,
+                     ehlo_keywords, free_port)
 
 
 class MaildirTest(GateTestCase):
@@ -100,6 +100,11 @@ class ShippedDemoTest(GateTestCase):
             text = f.read()
         self.assertIn('"127.0.0.1:2525"', text)
         port = free_port()
+        # The shipped paths are relative to the repository root (where the README runs it);
+        # the maildir stays relative so the mail lands in this test's directory.
+        self.assertIn('"./deploy/clamav"', text)
+        text = text.replace('"./deploy/clamav"',
+                            '"%s"' % os.path.join(SOURCE, "deploy", "clamav"))
         self.gate(cfg=text.replace('"127.0.0.1:2525"', '"127.0.0.1:%d"' % port),
                   port=port, name="demo")
 
@@ -114,6 +119,15 @@ class ShippedDemoTest(GateTestCase):
         denied = swaks("someone@elsewhere.test")
         self.assertNotEqual(denied.returncode, 0)
         self.assertIn("<** 550 5.7.1 Relaying denied", denied.stdout.decode())
+        self.assertEqual(len(os.listdir(new)), 1)
+        # The in-process ClamAV with the shipped demo signature refuses EICAR.
+        eicar = os.path.join(SHARED, "testdata", "clamav", "eicar.com")
+        virus = subprocess.run([SWAKS, "--server", "127.0.0.1:%d" % port,
+                                "--to", "user@example.org", "--attach", "@" + eicar],
+                               capture_output=True, timeout=60 * TIME_SCALE)
+        self.assertNotEqual(virus.returncode, 0)
+        self.assertIn("<** 554 5.7.1 Message rejected: virus Portcullis.Demo.EICAR found",
+                      virus.stdout.decode())
         self.assertEqual(len(os.listdir(new)), 1)
 
 
