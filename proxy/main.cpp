@@ -57,13 +57,17 @@ int main(int argc, char** argv) {
   }
 
   auto counters = std::make_shared<pc::filters::Counters>();
+  // Filters log while the configuration loads (an engine's load time): in our format from
+  // the start; the configured format takes over once the file is read.
+  // --check-config and scan print their own results: only warnings and errors besides.
+  pc::proxy::setup_logging(pc::config::LogFormat::kText,
+                           check_only || *scan_cmd ? "warn" : "info");
   if (*scan_cmd) {
     if (!pc::config::IpAddress::parse(scan.client_ip)) {
       std::fprintf(stderr, "--client-ip: '%s' is not an IP address\n", scan.client_ip.c_str());
       return kExitUsage;
     }
     try {
-      spdlog::set_level(spdlog::level::warn);  // results go to stdout, not logs
       auto loaded = pc::proxy::load_gate_config(scan_config, counters, nullptr);
       return pc::proxy::run_scan(loaded.config, *loaded.pipeline, scan, std::cout, std::cerr);
     } catch (const pc::config::ConfigError& e) {
