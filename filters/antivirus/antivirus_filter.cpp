@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "config/yaml_reader.hpp"
+#include "filters/antivirus/engine_holder.hpp"
 #include "filters/antivirus/scanner.hpp"
 
 namespace portcullis::filters::antivirus {
@@ -132,7 +133,8 @@ class AntivirusFactory final : public FilterFactory {
   std::vector<std::string_view> keys() const override {
     return {"engine",          "database",      "clamd",         "fail_open",
             "on_virus",        "virus_score",   "encrypted_score", "max_scan_size",
-            "max_file_size",   "max_recursion", "max_files",     "scan_timeout"};
+            "max_file_size",   "max_recursion", "max_files",     "scan_timeout",
+            "reload",          "watch"};
   }
 
   std::shared_ptr<Filter> create(Reader& r, const Map& section,
@@ -174,6 +176,17 @@ class AntivirusFactory final : public FilterFactory {
       limits.scan_timeout = std::chrono::milliseconds(r.duration_ms(*v, 100, 3'600'000).value_or(0));
     }
 
+    ReloadMode reload_mode = ReloadMode::kConcurrent;
+    std::chrono::milliseconds watch{60'000};
+    if (const auto v = section.get("reload")) {
+      reload_mode = r.choice<ReloadMode>(*v, {{"concurrent", ReloadMode::kConcurrent},
+                                              {"blocking", ReloadMode::kBlocking}})
+                        .value_or(reload_mode);
+    }
+    if (const auto v = section.get("watch")) {
+      watch = std::chrono::milliseconds(r.duration_ms(*v, 0, 86'400'000).value_or(0));
+    }
+
     std::optional<Value> database = section.get("database");
     std::optional<std::string> directory;
     std::optional<ClamdAddress> clamd;
@@ -190,7 +203,8 @@ class AntivirusFactory final : public FilterFactory {
       }
     } else {
       refuse_for(r, section, "database", "libclamav", "; clamd reads its own DatabaseDirectory");
-      for (std::string_view key : {"max_scan_size", "max_file_size", "max_recursion", "max_files"}) {
+      for (std::string_view key : {"max_scan_size", "max_file_size", "max_recursion", "max_files",
+                                   "reload", "watch"}) {
         refuse_for(r, section, key, "libclamav", "; set clamd's limits in clamd.conf");
       }
       if (const auto v = section.get("clamd")) {
@@ -207,7 +221,7 @@ class AntivirusFactory final : public FilterFactory {
 
     if (engine == Engine::kLibclamav) {
       std::string error;
-      s.scanner = load_clamav(*directory, limits, error);
+      s.scanner = EngineHolder::acquire({*directory, limits, reload_mode, watch}, error);
       if (s.scanner == nullptr) {
         r.problem(*database, fmt::format("cannot load ClamAV signatures from {}: {}", *directory,
                                          printable(error)));

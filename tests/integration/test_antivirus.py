@@ -145,6 +145,41 @@ class ScannerDownTest(AntivirusCase):
         self.assertIn("AV_FAIL_OPEN", self.open_.log())
 
 
+class WatchTest(AntivirusCase):
+    """New signatures in the database directory are picked up without a reload (polled), and
+    SIGHUP reloads the engine too: sessions never see a pause or a gap."""
+
+    MARKER = "portcullis-integration-marker-5f3a9c"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.db = test_database(cls.class_tmp)
+        cls.sink_ = cls.class_sink()
+        cls.gate_ = cls.class_gate(
+            backend=cls.sink_.port, name="av-watch",
+            filters={"antivirus": {"database": cls.db, "watch": "200ms"}})
+
+    def marked(self):
+        return CRLF.join([b"From: <a@example.com>", b"To: <user@example.org>", b"Subject: m",
+                          b"", b"text with " + self.MARKER.encode() + b" inside", b""])
+
+    def test_new_signature_file_is_loaded_without_reload(self):
+        self.sink_.clear()
+        self.assertReply(self.send(self.gate_, self.marked()), 250)
+        with open(os.path.join(self.db, "local.ndb"), "w") as f:
+            f.write("Portcullis.Local.Marker:0:*:%s\n" % self.MARKER.encode().hex())
+        deadline = time.monotonic() + 20 * TIME_SCALE
+        while True:
+            r = self.send(self.gate_, self.marked())
+            if r.code == 554 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        self.assertReply(r, 554, "5.7.1")
+        self.assertIn("Portcullis.Local.Marker", r.first)
+        self.assertIn("changed; reloading", self.gate_.log())
+
+
 @unittest.skipUnless(os.access(CLAMD, os.X_OK), "clamd not installed (clamav-daemon)")
 class ClamdTest(AntivirusCase):
     """A real clamd with the test signatures, started here and stopped by PID."""
