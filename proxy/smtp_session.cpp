@@ -334,17 +334,7 @@ struct SmtpSession::State {
     greeted = true;
     // RFC 2034: no enhanced code on HELO/EHLO replies.
     if (fs.esmtp) {
-      std::string text = cfg.hostname + "\n" + snap->ehlo_lines;
-      Reply r;
-      r.code = 250;
-      std::size_t start = 0;
-      while (start <= text.size()) {
-        std::size_t nl = text.find('\n', start);
-        if (nl == std::string::npos) nl = text.size();
-        r.lines.push_back(text.substr(start, nl - start));
-        start = nl + 1;
-      }
-      reply(r);
+      out += snap->ehlo_reply;
     } else {
       reply(make_reply(250, "", cfg.hostname));
     }

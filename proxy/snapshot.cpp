@@ -20,10 +20,15 @@ Snapshot::Snapshot(config::Config cfg, std::shared_ptr<const filters::Pipeline> 
   if (caps.size) announced_size = std::min(announced_size, *caps.size);
   // Advertise only what is enforced end to end: 8BITMIME, SMTPUTF8 and DSN exist only when
   // the backend can carry them (STYLE.md, what to avoid).
-  ehlo_lines = "PIPELINING\nSIZE " + std::to_string(announced_size) + "\nENHANCEDSTATUSCODES";
-  if (caps.eightbitmime) ehlo_lines += "\n8BITMIME";
-  if (caps.smtputf8) ehlo_lines += "\nSMTPUTF8";
-  if (caps.dsn) ehlo_lines += "\nDSN";
+  // RFC 2034: no enhanced status code on the EHLO reply.
+  smtp::Reply ehlo;
+  ehlo.code = 250;
+  ehlo.lines = {config.hostname, "PIPELINING", "SIZE " + std::to_string(announced_size),
+                "ENHANCEDSTATUSCODES"};
+  if (caps.eightbitmime) ehlo.lines.push_back("8BITMIME");
+  if (caps.smtputf8) ehlo.lines.push_back("SMTPUTF8");
+  if (caps.dsn) ehlo.lines.push_back("DSN");
+  ehlo_reply = ehlo.serialize();
 }
 
 std::vector<config::IpAddress> local_addresses(const config::Config& config) {

@@ -21,7 +21,7 @@ struct Snapshot {
   std::shared_ptr<Backend> backend;
   BackendCaps caps;
   std::size_t announced_size;  // SIZE we announce: ours, or the backend's if smaller
-  std::string ehlo_lines;      // everything after the first EHLO line, prebuilt
+  std::string ehlo_reply;      // the whole 250 reply to EHLO, wire form, built once
   std::vector<config::IpAddress> local_ips;  // ours, for filters that spot impostors
 
   Snapshot(config::Config cfg, std::shared_ptr<const filters::Pipeline> pipeline_in,

@@ -25,9 +25,7 @@ struct FilterContext {
   // The process's worker pool for blocking work; null where none exists (then filters that
   // need one run their work inline, e.g. in unit tests).
   BlockingPool* pool = nullptr;
-  // Our numeric listener addresses, without duplicates; wildcards (0.0.0.0, ::) and
-  // listeners given by host name are left out.
-  std::vector<config::IpAddress> local_ips;
+  // Our own addresses are per session (Session::local_ips, wildcards expanded), not here.
 };
 
 class FilterFactory {

@@ -105,7 +105,7 @@ class Pipeline {
 // default 10s) and `on_error` (tempfail|continue, default tempfail). Names listed under
 // "filters." in config/not_yet.cpp are refused ("not supported by this build yet"), even when
 // a factory of that name is registered; remove the entry when the filter lands. The factories'
-// FilterContext: config.hostname and the numeric listener addresses (wildcards left out).
+// FilterContext: config.hostname and the worker pool.
 std::shared_ptr<Pipeline> build_pipeline(const config::Config& config,
                                           const FilterRegistry& registry,
                                           std::shared_ptr<Counters> counters,

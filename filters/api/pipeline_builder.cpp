@@ -20,24 +20,10 @@ using config::detail::Reader;
 constexpr std::uint64_t kMinDeadlineMs = 1;
 constexpr std::uint64_t kMaxDeadlineMs = 10 * 60'000;
 
-bool is_wildcard(const config::IpAddress& ip) {
-  const auto& b = ip.bytes;
-  const auto zero_from = ip.is_v4 ? b.begin() + 12 : b.begin();
-  return std::all_of(zero_from, b.end(), [](std::uint8_t x) { return x == 0; });
-}
-
 FilterContext make_context(const config::Config& config, BlockingPool* pool) {
   FilterContext context;
   context.hostname = config.hostname;
   context.pool = pool;
-  for (const config::Listener& listener : config.listeners) {
-    const auto ip = config::IpAddress::parse(listener.address.host);
-    if (!ip || is_wildcard(*ip)) continue;
-    if (std::find(context.local_ips.begin(), context.local_ips.end(), *ip) ==
-        context.local_ips.end()) {
-      context.local_ips.push_back(*ip);
-    }
-  }
   return context;
 }
 
