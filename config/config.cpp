@@ -368,6 +368,71 @@ void read_policy(Reader& r, const Map& root, Config& cfg) {
   threshold("add_header", cfg.policy.add_header);
 }
 
+void read_dns(Reader& r, const Map& root, Config& cfg) {
+  const auto v = root.get("dns");
+  if (!v) return;
+  const auto map =
+      r.mapping(*v, {"servers", "timeout", "attempts", "cache_entries", "max_ttl", "negative_ttl"});
+  if (!map) return;
+  DnsSettings& dns = cfg.dns;
+  if (const auto servers = map->get("servers")) {
+    if (const auto items = r.sequence(*servers, "a list of \"address:port\" like \"127.0.0.1:53\"")) {
+      for (const Value& item : *items) {
+        const auto text = r.string(item, "\"address:port\" like \"127.0.0.1:53\"");
+        if (!text) continue;
+        std::string why;
+        auto endpoint = detail::parse_endpoint(*text, 1, why);
+        if (!endpoint && text->find(':') == std::string::npos) {
+          // A bare address means port 53.
+          endpoint = detail::parse_endpoint(*text + ":53", 1, why);
+        }
+        if (!endpoint) {
+          r.problem(item, why);
+        } else if (!IpAddress::parse(endpoint->host)) {
+          r.problem(item, fmt::format("expected a numeric address (a resolver cannot resolve its "
+                                      "own servers), got {}",
+                                      detail::quoted(*text)));
+        } else {
+          dns.servers.push_back(std::move(*endpoint));
+        }
+      }
+    }
+  }
+  if (const auto value = map->get("timeout")) {
+    if (const auto ms = r.duration_ms(*value, 10, 60'000)) dns.timeout = std::chrono::milliseconds(*ms);
+  }
+  if (const auto value = map->get("attempts")) {
+    if (const auto n = r.count(*value, 1, 10)) dns.attempts = static_cast<unsigned>(*n);
+  }
+  if (const auto value = map->get("cache_entries")) {
+    if (const auto n = r.count(*value, 0, 100'000'000)) dns.cache_entries = static_cast<std::size_t>(*n);
+  }
+  const auto seconds = [&](std::string_view key, std::chrono::seconds& field) {
+    if (const auto value = map->get(key)) {
+      if (const auto ms = r.duration_ms(*value, 0, kMaxTimeoutMs * 7)) {
+        field = std::chrono::seconds(*ms / 1000);
+      }
+    }
+  };
+  seconds("max_ttl", dns.max_ttl);
+  seconds("negative_ttl", dns.negative_ttl);
+}
+
+void read_authserv_id(Reader& r, const Map& root, Config& cfg) {
+  cfg.authserv_id = cfg.hostname;
+  const auto v = root.get("authserv_id");
+  if (!v) return;
+  const auto text = r.string(*v, "a host name like mx.example.org");
+  if (!text) return;
+  if (!detail::is_host_name(*text)) {
+    r.problem(*v, fmt::format("expected a host name like mx.example.org (RFC 8601 authserv-id), "
+                              "got {}",
+                              detail::quoted(*text)));
+    return;
+  }
+  cfg.authserv_id = *text;
+}
+
 // Only the pipeline builder knows the filter names and their keys: keep the section raw.
 void keep_filters(const Map& root, Config& cfg) {
   if (auto v = root.get("filters")) {
@@ -380,7 +445,8 @@ Config read_document(Reader& r, const Value& root_value, const std::string& name
   cfg.source_file = name;
   const auto root = r.mapping(
       root_value, {"hostname", "listeners", "backend", "relay_domains", "trusted_networks",
-                   "limits", "smtp", "log", "threads", "policy", "filters"});
+                   "limits", "smtp", "log", "threads", "policy", "dns", "authserv_id",
+                   "filters"});
   if (!root) return cfg;
   read_hostname(r, *root, cfg);
   read_listeners(r, *root, cfg);
@@ -392,6 +458,8 @@ Config read_document(Reader& r, const Value& root_value, const std::string& name
   read_log(r, *root, cfg);
   read_threads(r, *root, cfg);
   read_policy(r, *root, cfg);
+  read_dns(r, *root, cfg);
+  read_authserv_id(r, *root, cfg);
   keep_filters(*root, cfg);
   return cfg;
 }

@@ -10,6 +10,7 @@
 // alone knows the filter factories; load_config checks only that the rest is valid.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -61,6 +62,17 @@ struct PolicyThresholds {
   std::optional<double> add_header;
 };
 
+// `dns:` — the resolver of the authentication filters (filters/dns/resolver.hpp). Absent:
+// the servers of /etc/resolv.conf with these defaults.
+struct DnsSettings {
+  std::vector<Endpoint> servers;  // numeric addresses only; empty = /etc/resolv.conf
+  std::chrono::milliseconds timeout{2000};  // per attempt
+  unsigned attempts = 2;
+  std::size_t cache_entries = 100'000;  // answers kept (positive and negative)
+  std::chrono::seconds max_ttl{86'400};  // longer TTLs are cut to this
+  std::chrono::seconds negative_ttl{300};  // cap for NXDOMAIN/NODATA (RFC 2308)
+};
+
 // The `filters:` section as written (config/raw_section.hpp), for the pipeline builder.
 struct RawSection;
 
@@ -77,6 +89,9 @@ struct Config {
   std::string log_level = "info";  // trace|debug|info|warn|error
   unsigned threads = 0;            // event-loop threads; 0 = number of cores
   PolicyThresholds policy;
+  DnsSettings dns;
+  // RFC 8601 authserv-id of our Authentication-Results headers; default: hostname.
+  std::string authserv_id;
   // Null when the key is absent (no filters). Not validated by the loader: build_pipeline
   // (filters/api/pipeline.hpp) reads it and reports problems with file:line:col.
   std::shared_ptr<const RawSection> filters;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "config/config.hpp"
+#include "filters/api/json_text.hpp"
 #include "filters/api/pipeline.hpp"
 
 namespace portcullis::proxy {
@@ -24,8 +25,6 @@ class TransactionLog : public filters::Observer {
   config::LogFormat format_;
 };
 
-// JSON string literal for `text` (quotes included); bytes that are not valid UTF-8 are
-// replaced by U+FFFD so the line stays valid JSON.
-std::string json_quote(std::string_view text);
+using filters::json_quote;  // filters/api/json_text.hpp
 
 }  // namespace portcullis::proxy

@@ -1,5 +1,7 @@
 #include "filters/api/policy.hpp"
 
+#include "filters/api/auth_results.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -60,6 +62,19 @@ bool starts_with_ci(std::string_view text, std::string_view prefix) {
 }
 
 // A header field (its first line) that only portcullis may write.
+// Where the header field starting at `pos` ends: after its last continuation line. An empty
+// line is a "field" of its own (the end of the header section).
+std::size_t field_end(std::string_view message, std::size_t pos) {
+  std::size_t next = pos;
+  do {
+    const std::size_t eol = message.find('\n', next);
+    next = eol == std::string_view::npos ? message.size() : eol + 1;
+    const std::string_view line = message.substr(pos, next - pos);
+    if (line == "\r\n" || line == "\n") return next;
+  } while (next < message.size() && (message[next] == ' ' || message[next] == '\t'));
+  return next;
+}
+
 bool is_reserved_field(std::string_view line) {
   return starts_with_ci(line, "X-Spam-") || starts_with_ci(line, "X-Portcullis-");
 }
@@ -244,32 +259,30 @@ Decision Policy::decide(const Verdict& hard, const std::vector<Symbol>& symbols)
   return d;
 }
 
-std::string rewrite_headers(std::string_view message, const std::vector<Header>& add) {
+std::string rewrite_headers(std::string_view message, const std::vector<Header>& add,
+                            std::string_view authserv_id) {
   std::string added;
   for (const Header& header : add) append_field(added, header);
 
   std::string out;
   out.reserve(added.size() + message.size());
   out += added;
-  // Copy runs of kept lines, skip reserved fields with their continuation lines.
+  // Copy runs of kept fields, skip reserved fields with their continuation lines.
   std::size_t pos = 0;
   std::size_t run_start = 0;
-  bool dropping = false;
   while (pos < message.size()) {
-    const std::size_t eol = message.find('\n', pos);
-    const std::size_t next = eol == std::string_view::npos ? message.size() : eol + 1;
-    const std::string_view line = message.substr(pos, next - pos);
-    if (line == "\r\n" || line == "\n") break;  // the empty line ending the header section
-    const bool continuation = line.front() == ' ' || line.front() == '\t';
-    if (!continuation) {
-      const bool reserved = is_reserved_field(line);
-      if (reserved && !dropping) out.append(message.substr(run_start, pos - run_start));
-      if (!reserved && dropping) run_start = pos;
-      dropping = reserved;
+    const std::size_t end = field_end(message, pos);
+    const std::string_view first_line = message.substr(pos, end - pos);
+    if (first_line.starts_with("\r\n") || first_line.starts_with("\n")) break;  // end of header
+    const std::string_view field = message.substr(pos, end - pos);
+    const bool reserved = is_reserved_field(field) ||
+                          (!authserv_id.empty() && claims_authserv_id(field, authserv_id));
+    if (reserved) {
+      out.append(message.substr(run_start, pos - run_start));
+      run_start = end;
     }
-    pos = next;
+    pos = end;
   }
-  if (dropping) run_start = pos;
   out.append(message.substr(run_start));
   return out;
 }

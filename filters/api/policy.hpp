@@ -63,7 +63,10 @@ std::string format_score(double score);
 // (forged verdicts), continuation lines included, removed from the header section (up to the
 // first empty line; a message without one is all header), `add` prepended as
 // "Name: value\r\n" (CR, LF and other controls in values become spaces; long fields are folded
-// at 78 columns where a space or comma allows). Body untouched, copied once.
-std::string rewrite_headers(std::string_view message, const std::vector<Header>& add);
+// at 78 columns where a space or comma allows). With an authserv_id, incoming
+// Authentication-Results fields claiming it (forgeries of our own results) are removed too.
+// Body untouched, copied once.
+std::string rewrite_headers(std::string_view message, const std::vector<Header>& add,
+                            std::string_view authserv_id = {});
 
 }  // namespace portcullis::filters

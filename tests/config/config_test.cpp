@@ -711,11 +711,51 @@ TEST(ConfigFilters, SectionIsKeptAsWrittenForThePipelineBuilder) {
   EXPECT_EQ(load(kBase).filters, nullptr);
 }
 
+// ---- dns and authserv_id ----------------------------------------------------------------
+
+TEST(ConfigDns, DefaultsWhenAbsent) {
+  const Config c = load(kBase);
+  EXPECT_TRUE(c.dns.servers.empty());
+  EXPECT_EQ(c.dns.timeout, std::chrono::milliseconds(2000));
+  EXPECT_EQ(c.dns.attempts, 2u);
+  EXPECT_EQ(c.authserv_id, c.hostname);
+}
+
+TEST(ConfigDns, ServersWithPortsAndSettings) {
+  const Config c = load(kBase +
+                        "dns: { servers: [\"127.0.0.1:5353\", \"[::1]:53\", 192.0.2.53], "
+                        "timeout: 500ms, attempts: 3, cache_entries: 10, max_ttl: 1h, "
+                        "negative_ttl: 30s }\nauthserv_id: mx.example.org\n");
+  ASSERT_EQ(c.dns.servers.size(), 3u);
+  EXPECT_EQ(c.dns.servers[0].host, "127.0.0.1");
+  EXPECT_EQ(c.dns.servers[0].port, 5353);
+  EXPECT_EQ(c.dns.servers[1].host, "::1");
+  EXPECT_EQ(c.dns.servers[2].port, 53);
+  EXPECT_EQ(c.dns.timeout, std::chrono::milliseconds(500));
+  EXPECT_EQ(c.dns.attempts, 3u);
+  EXPECT_EQ(c.dns.cache_entries, 10u);
+  EXPECT_EQ(c.dns.max_ttl, std::chrono::seconds(3600));
+  EXPECT_EQ(c.dns.negative_ttl, std::chrono::seconds(30));
+  EXPECT_EQ(c.authserv_id, "mx.example.org");
+}
+
+TEST(ConfigDns, BadValuesNameTheKey) {
+  EXPECT_EQ(problem_of(kBase + "dns: { servers: [\"ns.example.org:53\"] }\n"),
+            "t.yaml:3:18: dns.servers[0]: expected a numeric address (a resolver cannot resolve "
+            "its own servers), got \"ns.example.org:53\"");
+  EXPECT_EQ(problem_of(kBase + "dns: { attempts: 0 }\n"),
+            "t.yaml:3:18: dns.attempts: expected a whole number from 1 to 10, got \"0\"");
+  EXPECT_EQ(problem_of(kBase + "dns: { tiemout: 2s }\n").substr(0, 30), "t.yaml:3:8: dns.tiemout: unkno");
+  EXPECT_EQ(problem_of(kBase + "authserv_id: \"a b\"\n"),
+            "t.yaml:3:14: authserv_id: expected a host name like mx.example.org (RFC 8601 "
+            "authserv-id), got \"a b\"");
+}
+
 // ---- features not in this build ---------------------------------------------------------
 
 TEST(ConfigNotYet, TopLevelSectionsAreRefusedByName) {
-  for (const std::string key : {"run_as", "trusted_proxies", "tls", "auth", "dns", "authserv_id",
-                                "store", "admin", "milter"}) {
+  for (const std::string key : {"run_as", "trusted_proxies", "tls", "auth", "store", "admin",
+                                "milter"}) {
     EXPECT_EQ(problem_of(kBase + key + ": {}\n"),
               "t.yaml:3:1: " + key + ": not supported by this build yet");
     // Whatever the value: even an empty one must not slip through.
