@@ -14,6 +14,7 @@
 #include "config/config.hpp"
 #include "filters/api/pipeline.hpp"
 #include "proxy/builtin_filters.hpp"
+#include "proxy/gate_services.hpp"
 #include "proxy/logging.hpp"
 #include "proxy/scan_command.hpp"
 #include "proxy/server.hpp"
@@ -25,6 +26,17 @@ constexpr int kExitUsage = 2;
 int print_problems(const portcullis::config::ConfigError& e) {
   for (const auto& problem : e.problems()) std::fprintf(stderr, "%s\n", problem.c_str());
   return kExitUsage;
+}
+
+// The worker pool and resolver the filters are built with, from a first read of the file
+// (cheap: no filter is built). Null if the file has problems: the full load reports them all.
+std::shared_ptr<portcullis::proxy::GateServices> make_services(const std::string& path) {
+  try {
+    return std::make_shared<portcullis::proxy::GateServices>(
+        portcullis::config::load_config_file(path));
+  } catch (const portcullis::config::ConfigError&) {
+    return nullptr;
+  }
 }
 
 }  // namespace
@@ -68,10 +80,16 @@ int main(int argc, char** argv) {
       return kExitUsage;
     }
     try {
-      auto loaded = pc::proxy::load_gate_config(scan_config, counters, nullptr);
+      // Offline: blocking work runs inline (no pool), DNS goes through the real resolver.
+      auto services = make_services(scan_config);
+      auto loaded = pc::proxy::load_gate_config(scan_config, counters, nullptr,
+                                                services ? services->resolver() : nullptr);
       return pc::proxy::run_scan(loaded.config, *loaded.pipeline, scan, std::cout, std::cerr);
     } catch (const pc::config::ConfigError& e) {
       return print_problems(e);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "fatal: %s\n", e.what());
+      return 1;
     }
   }
   if (config_path.empty()) {
@@ -80,19 +98,28 @@ int main(int argc, char** argv) {
   }
 
   pc::proxy::LoadedConfig loaded;
+  std::shared_ptr<pc::proxy::GateServices> services;
   try {
+    if (!check_only) services = make_services(config_path);
     // The filter sections are checked with the rest of the file: every problem at once.
-    loaded = pc::proxy::load_gate_config(config_path, counters, nullptr);
+    loaded = pc::proxy::load_gate_config(config_path, counters,
+                                         services ? services->pool() : nullptr,
+                                         services ? services->resolver() : nullptr);
     if (check_only) {
       std::fprintf(stdout, "%s: ok\n", config_path.c_str());
       return 0;
     }
+    // The file changed between the two reads: services for what was loaded.
+    if (!services) services = std::make_shared<pc::proxy::GateServices>(loaded.config);
   } catch (const pc::config::ConfigError& e) {
     return print_problems(e);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "fatal: %s\n", e.what());
+    return 1;
   }
   pc::proxy::setup_logging(loaded.config.log_format, loaded.config.log_level);
   try {
-    pc::proxy::Server server(config_path, std::move(loaded), counters);
+    pc::proxy::Server server(config_path, std::move(loaded), counters, services);
     return server.run();
   } catch (const pc::config::ConfigError& e) {
     return print_problems(e);

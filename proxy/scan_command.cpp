@@ -10,6 +10,7 @@
 #include <boost/asio/use_future.hpp>
 #include <fmt/format.h>
 
+#include "filters/api/auth_results.hpp"
 #include "filters/api/pipeline.hpp"
 #include "proxy/snapshot.hpp"
 #include "proxy/transaction_log.hpp"
@@ -24,6 +25,7 @@ struct ScanResult {
   std::string stage;  // where it was decided: connect|helo|mail|rcpt|data|end_of_message
   double score = 0;
   std::vector<filters::Symbol> symbols;
+  std::string auth_json;  // the "auth" section (auth_results.hpp), "" when no auth filter ran
 };
 
 std::string reply_text(int code, const std::string& enhanced, const std::string& text) {
@@ -43,6 +45,7 @@ ScanResult refused(const filters::Verdict& v, std::string stage, const filters::
   r.symbols = s.symbols;
   r.symbols.insert(r.symbols.end(), t.symbols.begin(), t.symbols.end());
   r.score = filters::total_score(r.symbols);
+  r.auth_json = filters::auth_report_json(t);
   return r;
 }
 
@@ -94,6 +97,7 @@ boost::asio::awaitable<ScanResult> scan_one(const filters::Pipeline& pipeline,
     // The backend's own 250 text is unknown offline (DESIGN.md).
     r.reply = "250 2.0.0 Ok";
   }
+  r.auth_json = filters::auth_report_json(txn);
   co_return r;
 }
 
@@ -104,11 +108,12 @@ std::string json_result(const std::string& file, const ScanResult& r) {
     symbols += fmt::format("{{\"name\":{},\"score\":{},\"detail\":{}}}", json_quote(s.name),
                            s.score, json_quote(s.detail));
   }
+  const std::string auth = r.auth_json.empty() ? "" : ",\"auth\":" + r.auth_json;
   return fmt::format(
       "{{\"file\":{},\"action\":\"{}\",\"reply\":{},\"score\":{},\"symbols\":[{}],"
-      "\"stage\":\"{}\"}}",
+      "\"stage\":\"{}\"{}}}",
       json_quote(file), filters::action_name(r.action), json_quote(r.reply), r.score, symbols,
-      r.stage);
+      r.stage, auth);
 }
 
 std::string text_result(const std::string& file, const ScanResult& r) {

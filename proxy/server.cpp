@@ -74,7 +74,8 @@ void raise_fd_limit() {
 struct Server::Impl {
   std::string config_path;
   std::vector<std::unique_ptr<Loop>> loops;
-  WorkerPool workers;
+  std::shared_ptr<GateServices> services;
+  WorkerPool& workers;
   SessionEnvironment env;
   ConnectionRegistry registry;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
@@ -88,9 +89,11 @@ struct Server::Impl {
   // One set of counters for the life of the process: a reload must not reset metrics.
   std::shared_ptr<filters::Counters> counters;
 
-  Impl(std::string path, LoadedConfig loaded, std::shared_ptr<filters::Counters> shared_counters)
+  Impl(std::string path, LoadedConfig loaded, std::shared_ptr<filters::Counters> shared_counters,
+       std::shared_ptr<GateServices> shared_services)
       : config_path(std::move(path)),
-        workers(std::max(2u, std::thread::hardware_concurrency())),
+        services(std::move(shared_services)),
+        workers(services->workers()),
         counters(std::move(shared_counters)) {
     config::Config& cfg = loaded.config;
     unsigned n = cfg.threads ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
@@ -274,7 +277,8 @@ struct Server::Impl {
     auto job = [this] {
       Outcome out;
       try {
-        out.loaded = load_gate_config(config_path, counters, &workers);
+        out.loaded = load_gate_config(config_path, counters, services->pool(),
+                                      services->resolver());
       } catch (const config::ConfigError& e) {
         out.problems = e.problems();
       } catch (const std::exception& e) {
@@ -294,6 +298,10 @@ struct Server::Impl {
     if (!same_listeners(old->config.listeners, next.listeners)) {
       spdlog::warn("reload: listener changes need a restart; keeping the current listeners");
       next.listeners = old->config.listeners;
+    }
+    if (!same_dns_settings(next.dns, services->dns_settings())) {
+      spdlog::warn("reload: dns changes need a restart; the resolver keeps its settings");
+      next.dns = services->dns_settings();
     }
     if (next.threads != old->config.threads) {
       spdlog::warn("reload: a change of threads needs a restart; ignored");
@@ -353,9 +361,9 @@ struct Server::Impl {
 };
 
 Server::Server(std::string config_path, LoadedConfig loaded,
-               std::shared_ptr<filters::Counters> counters)
-    : impl_(std::make_unique<Impl>(std::move(config_path), std::move(loaded),
-                                   std::move(counters))) {}
+               std::shared_ptr<filters::Counters> counters, std::shared_ptr<GateServices> services)
+    : impl_(std::make_unique<Impl>(std::move(config_path), std::move(loaded), std::move(counters),
+                                   std::move(services))) {}
 
 Server::~Server() = default;
 

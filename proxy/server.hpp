@@ -7,6 +7,7 @@
 #include <string>
 
 #include "proxy/builtin_filters.hpp"
+#include "proxy/gate_services.hpp"
 
 namespace portcullis::proxy {
 
@@ -15,7 +16,7 @@ class Server {
   // `loaded` comes from load_gate_config(config_path, counters, …); reloads read the same
   // file again the same way.
   Server(std::string config_path, LoadedConfig loaded,
-         std::shared_ptr<filters::Counters> counters);
+         std::shared_ptr<filters::Counters> counters, std::shared_ptr<GateServices> services);
   ~Server();
   // Runs until a SIGTERM/SIGINT drain completes. Returns the process exit code.
   int run();

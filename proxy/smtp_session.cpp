@@ -549,7 +549,8 @@ struct SmtpSession::State {
     // otherwise reach the MTA's header_checks as if we had said it.
     std::vector<filters::Header> headers = txn.add_headers;
     headers.insert(headers.end(), decision.headers.begin(), decision.headers.end());
-    std::string rewritten = filters::rewrite_headers(txn.message, headers);
+    std::string rewritten =
+        filters::rewrite_headers(txn.message, headers, cfg.authserv_id);
     BackendResult r = co_await backend->data(rewritten);
     if (!r.ok) {
       // Possibly after the final dot: the backend may have queued it (RFC 1047 duplicate

@@ -17,14 +17,22 @@ class Reader;
 class Map;
 }  // namespace portcullis::config::detail
 
+namespace portcullis::dns {
+class Resolver;
+}  // namespace portcullis::dns
+
 namespace portcullis::filters {
 
 // What a factory may need from the rest of the configuration.
 struct FilterContext {
   std::string hostname;
+  std::string authserv_id;  // RFC 8601 authserv-id of our Authentication-Results
   // The process's worker pool for blocking work; null where none exists (then filters that
   // need one run their work inline, e.g. in unit tests).
   BlockingPool* pool = nullptr;
+  // The process's DNS resolver; null where none exists (--check-config): filters that need
+  // one must still build, and answer temperror if ever run without it.
+  dns::Resolver* resolver = nullptr;
   // Our own addresses are per session (Session::local_ips, wildcards expanded), not here.
 };
 

@@ -105,10 +105,11 @@ class Pipeline {
 // default 10s) and `on_error` (tempfail|continue, default tempfail). Names listed under
 // "filters." in config/not_yet.cpp are refused ("not supported by this build yet"), even when
 // a factory of that name is registered; remove the entry when the filter lands. The factories'
-// FilterContext: config.hostname and the worker pool.
+// FilterContext: config.hostname, config.authserv_id, the worker pool and the resolver.
 std::shared_ptr<Pipeline> build_pipeline(const config::Config& config,
                                           const FilterRegistry& registry,
                                           std::shared_ptr<Counters> counters,
-                                          BlockingPool* pool = nullptr);
+                                          BlockingPool* pool = nullptr,
+                                          dns::Resolver* resolver = nullptr);
 
 }  // namespace portcullis::filters

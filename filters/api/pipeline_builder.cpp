@@ -20,10 +20,13 @@ using config::detail::Reader;
 constexpr std::uint64_t kMinDeadlineMs = 1;
 constexpr std::uint64_t kMaxDeadlineMs = 10 * 60'000;
 
-FilterContext make_context(const config::Config& config, BlockingPool* pool) {
+FilterContext make_context(const config::Config& config, BlockingPool* pool,
+                           dns::Resolver* resolver) {
   FilterContext context;
   context.hostname = config.hostname;
+  context.authserv_id = config.authserv_id;
   context.pool = pool;
+  context.resolver = resolver;
   return context;
 }
 
@@ -99,7 +102,7 @@ void check_order(Reader& reader, const std::vector<Configured>& configured) {
 std::shared_ptr<Pipeline> build_pipeline(const config::Config& config,
                                          const FilterRegistry& registry,
                                          std::shared_ptr<Counters> counters,
-                                         BlockingPool* pool) {
+                                         BlockingPool* pool, dns::Resolver* resolver) {
   std::vector<std::string_view> names;
   for (const auto& factory : registry) {
     if (!factory) throw std::invalid_argument("null filter factory in the registry");
@@ -118,7 +121,7 @@ std::shared_ptr<Pipeline> build_pipeline(const config::Config& config,
     // (config/not_yet.cpp) get "not supported by this build yet".
     const auto section = reader.mapping(config.filters->value, names, "filter");
     if (section) {
-      const FilterContext context = make_context(config, pool);
+      const FilterContext context = make_context(config, pool, resolver);
       std::vector<Configured> configured;
       for (const Map::Entry& entry : section->entries()) {
         const FilterFactory* factory = find_factory(registry, entry.key);

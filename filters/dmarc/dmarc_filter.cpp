@@ -1,0 +1,242 @@
+#include "filters/dmarc/dmarc_filter.hpp"
+
+#include <array>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "config/yaml_reader.hpp"
+#include "filters/api/auth_results.hpp"
+#include "filters/api/json_text.hpp"
+#include "filters/api/symbol_scores.hpp"
+#include "filters/dkim/dkim_filter.hpp"
+#include "filters/dmarc/dmarc_evaluator.hpp"
+#include "filters/dmarc/from_domain.hpp"
+#include "filters/dns/dns_driver.hpp"
+#include "filters/spf/spf_result.hpp"
+
+namespace portcullis::filters::dmarc {
+namespace {
+
+namespace asio = boost::asio;
+using config::detail::Map;
+using config::detail::Reader;
+using Code = DmarcResult::Code;
+
+enum SymbolIndex : std::size_t {
+  kPass, kPolicyReject, kPolicyQuarantine, kPolicyNone, kNoPolicy, kTemperror, kPermerror,
+  kSymbolCount
+};
+constexpr std::array<SymbolDefault, kSymbolCount> kSymbols = {{
+    {"DMARC_PASS", -0.5},
+    {"DMARC_POLICY_REJECT", 4.0},
+    {"DMARC_POLICY_QUARANTINE", 3.0},
+    {"DMARC_POLICY_NONE", 0.5},
+    {"DMARC_NONE", 0.0},
+    {"DMARC_TEMPERROR", 0.0},
+    {"DMARC_PERMERROR", 1.0},
+}};
+
+enum class OnReject { kReject, kQuarantine, kTag };
+enum class OnQuarantine { kQuarantine, kTag };
+
+struct Settings {
+  SymbolScores<kSymbolCount> scores{kSymbols};
+  OnReject on_reject = OnReject::kReject;
+  OnQuarantine on_quarantine = OnQuarantine::kQuarantine;
+  std::string authserv_id;
+};
+
+SymbolIndex symbol_of(const DmarcResult& r) {
+  switch (r.code) {
+    case Code::kPass: return kPass;
+    case Code::kNone: return kNoPolicy;
+    case Code::kTemperror: return kTemperror;
+    case Code::kPermerror: return kPermerror;
+    case Code::kFail:
+      switch (r.applied) {
+        case Policy::kReject: return kPolicyReject;
+        case Policy::kQuarantine: return kPolicyQuarantine;
+        case Policy::kNone: return kPolicyNone;
+      }
+  }
+  return kNoPolicy;
+}
+
+DmarcInput input_of(const Transaction& txn, std::string from_domain) {
+  DmarcInput input;
+  input.from_domain = std::move(from_domain);
+  if (const auto* spf = txn.results.get<spf::SpfResult>();
+      spf != nullptr && spf->code == spf::SpfResult::Code::kPass && !spf->domain.empty()) {
+    input.spf_pass_domain = spf->domain;
+  }
+  if (const auto* dkim = txn.results.get<dkim::DkimResults>()) {
+    for (const auto& sig : dkim->signatures) {
+      // Testing-mode keys count as unsigned (RFC 6376 3.6.1).
+      if (sig.code == dkim::DkimResult::Code::kPass && !sig.key_testing) {
+        input.dkim_pass_domains.push_back(sig.domain);
+      }
+    }
+  }
+  return input;
+}
+
+asio::awaitable<DmarcResult> evaluate_on(dns::Resolver* resolver, DmarcInput input,
+                                         std::shared_ptr<const OrgDomain> org) {
+  if (resolver == nullptr) {
+    DmarcResult r;
+    r.code = Code::kTemperror;
+    r.from_domain = input.from_domain;
+    r.reason = "no resolver";
+    co_return r;
+  }
+  const PercentSource percent = default_percent_source();
+  const auto eval = [input, org, percent](dns::DnsView& view) {
+    return evaluate_dmarc(input, *org, view, percent);
+  };
+  auto evaluation = dns::evaluate<DmarcResult>(*resolver, eval);
+  std::optional<DmarcResult> result = co_await std::move(evaluation);
+  if (!result) {
+    DmarcResult r;
+    r.code = Code::kTemperror;
+    r.from_domain = input.from_domain;
+    r.reason = "DNS lookups did not converge";
+    co_return r;
+  }
+  co_return std::move(*result);
+}
+
+class DmarcFilter final : public Filter {
+ public:
+  DmarcFilter(Settings settings, dns::Resolver* resolver, std::shared_ptr<const OrgDomain> org)
+      : s_(std::move(settings)), resolver_(resolver), org_(std::move(org)) {}
+
+  std::string_view name() const override { return kFilterName; }
+  StageMask stages() const override { return stage_bit(Stage::kEndOfMessage); }
+
+  asio::awaitable<Verdict> on_end_of_message(Session&, Transaction& txn) override {
+    const FromDomain from = extract_from_domain(txn.message);
+    DmarcResult result;
+    if (!from.ok()) {
+      result = dmarc_permerror(from.reason);
+    } else {
+      auto evaluation = evaluate_on(resolver_, input_of(txn, from.domain), org_);
+      result = co_await std::move(evaluation);
+    }
+    const Verdict verdict = verdict_for(result);
+    const std::string_view applied = verdict.kind == Verdict::Kind::kReject       ? "reject"
+                                     : verdict.kind == Verdict::Kind::kQuarantine ? "quarantine"
+                                                                                  : "none";
+    s_.scores.add(txn, symbol_of(result), symbol_detail(result.from_domain), kFilterName);
+    add_auth_result(txn, s_.authserv_id,
+                    {AuthMethod::kDmarc, resinfo_of(result), json_of(result, applied)});
+    co_return verdict;
+  }
+
+ private:
+  Verdict verdict_for(const DmarcResult& r) const {
+    if (r.code != Code::kFail) return Verdict::proceed();
+    const std::string symbol(kSymbols[symbol_of(r)].name);
+    const std::string domain = symbol_detail(r.from_domain);
+    if (r.applied == Policy::kReject) {
+      switch (s_.on_reject) {
+        case OnReject::kReject:
+          return Verdict::reject(
+              550, "5.7.1",
+              fmt::format("Rejected by the DMARC policy of {}: neither SPF nor DKIM aligned",
+                          domain),
+              symbol);
+        case OnReject::kQuarantine:
+          return Verdict::quarantine(fmt::format("DMARC policy of {} is reject", domain), symbol);
+        case OnReject::kTag:
+          break;
+      }
+    }
+    if (r.applied == Policy::kQuarantine && s_.on_quarantine == OnQuarantine::kQuarantine) {
+      return Verdict::quarantine(fmt::format("DMARC policy of {} is quarantine", domain), symbol);
+    }
+    return Verdict::proceed();
+  }
+
+  static std::string resinfo_of(const DmarcResult& r) {
+    std::string out = fmt::format("dmarc={}", to_string(r.code));
+    if (r.record) {
+      out += fmt::format(" (p={} dis={})", to_string(r.policy),
+                         r.code == Code::kFail ? to_string(r.applied) : "none");
+    }
+    if (r.code != Code::kPass && !r.reason.empty()) out.append(" reason=").append(auth_value(r.reason));
+    if (!r.from_domain.empty()) out.append(" header.from=").append(auth_value(r.from_domain));
+    return out;
+  }
+
+  static std::string json_of(const DmarcResult& r, std::string_view applied) {
+    return fmt::format(
+        R"({{"result":"{}","policy":"{}","applied":"{}","domain":{},"policy_domain":{},)"
+        R"("spf_aligned":{},"dkim_aligned":{},"reason":{}}})",
+        to_string(r.code), r.record ? to_string(r.policy) : "none", applied,
+        json_quote(r.from_domain), json_quote(r.policy_domain), r.spf_aligned, r.dkim_aligned,
+        json_quote(r.reason));
+  }
+
+  const Settings s_;
+  dns::Resolver* resolver_;
+  std::shared_ptr<const OrgDomain> org_;
+};
+
+class DmarcFactory final : public FilterFactory {
+ public:
+  std::string_view name() const override { return kFilterName; }
+  std::vector<std::string_view> after() const override { return {"spf", "dkim"}; }
+  std::vector<std::string_view> keys() const override {
+    return {"scores", "on_reject", "on_quarantine", "psl_file"};
+  }
+
+  std::shared_ptr<Filter> create(Reader& r, const Map& section,
+                                 const FilterContext& context) const override {
+    Settings s;
+    s.authserv_id = context.authserv_id.empty() ? context.hostname : context.authserv_id;
+    const std::size_t problems_before = r.problem_count();
+    s.scores.read(r, section);
+    if (const auto v = section.get("on_reject")) {
+      if (const auto value = r.choice<OnReject>(*v, {{"reject", OnReject::kReject},
+                                                     {"quarantine", OnReject::kQuarantine},
+                                                     {"tag", OnReject::kTag}})) {
+        s.on_reject = *value;
+      }
+    }
+    if (const auto v = section.get("on_quarantine")) {
+      if (const auto value = r.choice<OnQuarantine>(
+              *v, {{"quarantine", OnQuarantine::kQuarantine}, {"tag", OnQuarantine::kTag}})) {
+        s.on_quarantine = *value;
+      }
+    }
+    std::shared_ptr<const OrgDomain> org;
+    if (const auto v = section.get("psl_file")) {
+      if (const auto path = r.string(*v, "the path of a Public Suffix List file")) {
+        try {
+          org = std::make_shared<const OrgDomain>(OrgDomain::from_file(*path));
+        } catch (const std::exception& e) {
+          r.problem(*v, e.what());
+        }
+      }
+    } else {
+      std::error_code ignored;
+      org = std::make_shared<const OrgDomain>(
+          std::filesystem::is_regular_file(kSystemPslFile, ignored)
+              ? OrgDomain::from_file(std::string(kSystemPslFile))
+              : OrgDomain::builtin());
+    }
+    if (r.problem_count() != problems_before) return nullptr;
+    return std::make_shared<DmarcFilter>(std::move(s), context.resolver, std::move(org));
+  }
+};
+
+}  // namespace
+
+std::shared_ptr<const FilterFactory> make_dmarc_factory() {
+  return std::make_shared<const DmarcFactory>();
+}
+
+}  // namespace portcullis::filters::dmarc
