@@ -11,6 +11,7 @@
 #include "proxy/reply_sanitizer.hpp"
 #include "proxy/smtp/command.hpp"
 #include "proxy/smtp/data_reader.hpp"
+#include "proxy/smtp/header_watch.hpp"
 #include "proxy/timed_socket.hpp"
 
 namespace portcullis::proxy {
@@ -465,10 +466,18 @@ struct SmtpSession::State {
     if (!co_await flush()) co_return Exit::kLost;
 
     smtp::DataReader data(cfg.limits.max_message_size, cfg.bare_newline);
+    smtp::HeaderWatch headers;
     for (;;) {
       if (!in.empty()) {
         auto r = data.feed(in.view());
         in.consume(r.consumed);
+        if (r.status != smtp::DataReader::Status::kDone ||
+            data.error() == smtp::DataError::kNone) {
+          if (const auto length = headers.feed(data.message())) {
+            pipeline.headers_seen(fs, txn, std::string_view(data.message()).substr(0, *length),
+                                  socket->socket().get_executor());
+          }
+        }
         if (r.status == smtp::DataReader::Status::kDone) break;
       }
       boost::system::error_code ec = co_await socket->read_more(in, cfg.limits.data_timeout);

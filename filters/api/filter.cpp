@@ -33,5 +33,7 @@ boost::asio::awaitable<Verdict> Filter::on_end_of_message(Session&, Transaction&
   co_return Verdict{};
 }
 boost::asio::awaitable<void> Filter::on_reset(Session&, Transaction&) { co_return; }
+void Filter::on_headers(Session&, Transaction&, std::string_view,
+                        const boost::asio::any_io_executor&) {}
 
 }  // namespace portcullis::filters

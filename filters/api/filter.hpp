@@ -39,6 +39,13 @@ class Filter {
   virtual boost::asio::awaitable<Verdict> on_end_of_message(Session&, Transaction&);
   // RSET or end of transaction: nothing to decide, only to forget.
   virtual boost::asio::awaitable<void> on_reset(Session&, Transaction&);
+  // A hint, not a stage: the message's header section has arrived while the body is still
+  // coming (DESIGN.md: lookups start as early as their inputs are known). A filter may start
+  // background work on `executor` (the session's loop) — DNS lookups whose answers its
+  // end-of-message hook will find ready. `headers` (the header section with its final empty
+  // line) is valid during the call only. Must be quick and must not throw; decides nothing.
+  virtual void on_headers(Session&, Transaction&, std::string_view headers,
+                          const boost::asio::any_io_executor& executor);
 };
 
 }  // namespace portcullis::filters

@@ -193,6 +193,17 @@ boost::asio::awaitable<Decision> Pipeline::decide(Session& session, Transaction&
   co_return decision;
 }
 
+void Pipeline::headers_seen(Session& session, Transaction& txn, std::string_view headers,
+                            const asio::any_io_executor& executor) const {
+  for (const PipelineEntry& entry : entries_) {
+    try {
+      entry.filter->on_headers(session, txn, headers, executor);
+    } catch (...) {
+      counters_->error(entry.filter->name(), kErrorException);
+    }
+  }
+}
+
 void Pipeline::add_observer(std::shared_ptr<Observer> observer) {
   if (observer) observers_.push_back(std::move(observer));
 }

@@ -80,6 +80,11 @@ class Pipeline {
   // transaction symbols; counts the action (Counters::message).
   boost::asio::awaitable<Decision> decide(Session& session, Transaction& txn) const;
 
+  // The header section has arrived (Filter::on_headers), to every filter; one that throws
+  // anyway is counted as error(filter, "exception") and ignored.
+  void headers_seen(Session& session, Transaction& txn, std::string_view headers,
+                    const boost::asio::any_io_executor& executor) const;
+
   // Observers are added while building, before the pipeline is shared.
   void add_observer(std::shared_ptr<Observer> observer);
   // Calls every observer; one that throws anyway is counted as error("observer", "exception").

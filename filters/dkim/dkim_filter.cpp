@@ -96,6 +96,14 @@ class DkimFilter final : public Filter {
   std::string_view name() const override { return kFilterName; }
   StageMask stages() const override { return stage_bit(Stage::kEndOfMessage); }
 
+  // The signatures are in the header section: ask for their keys while the body arrives.
+  void on_headers(Session&, Transaction&, std::string_view headers,
+                  const asio::any_io_executor& executor) override {
+    if (resolver_ == nullptr) return;
+    const Verifier header_only(headers, VerifyOptions{});
+    dns::prefetch(*resolver_, executor, header_only.key_questions());
+  }
+
   asio::awaitable<Verdict> on_end_of_message(Session&, Transaction& txn) override {
     VerifyOptions options;
     options.now = std::chrono::duration_cast<std::chrono::seconds>(

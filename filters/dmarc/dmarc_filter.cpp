@@ -46,6 +46,7 @@ struct Settings {
   SymbolScores<kSymbolCount> scores{kSymbols};
   OnReject on_reject = OnReject::kReject;
   OnQuarantine on_quarantine = OnQuarantine::kQuarantine;
+  bool reject_multiple_from = true;
   std::string authserv_id;
 };
 
@@ -108,6 +109,11 @@ asio::awaitable<DmarcResult> evaluate_on(dns::Resolver* resolver, DmarcInput inp
   co_return std::move(*result);
 }
 
+// A view that knows no answer yet: the evaluator's first round of questions.
+struct NothingKnown final : dns::DnsView {
+  const dns::Answer* find(std::string_view, dns::RrType) override { return nullptr; }
+};
+
 class DmarcFilter final : public Filter {
  public:
   DmarcFilter(Settings settings, dns::Resolver* resolver, std::shared_ptr<const OrgDomain> org)
@@ -116,11 +122,39 @@ class DmarcFilter final : public Filter {
   std::string_view name() const override { return kFilterName; }
   StageMask stages() const override { return stage_bit(Stage::kEndOfMessage); }
 
+  // From is in the header section: ask for the policy records while the body arrives.
+  void on_headers(Session&, Transaction&, std::string_view headers,
+                  const asio::any_io_executor& executor) override {
+    if (resolver_ == nullptr) return;
+    const FromDomain from = extract_from_domain(headers);
+    if (!from.ok()) return;
+    DmarcInput input;
+    input.from_domain = from.domain;
+    NothingKnown nothing;
+    const auto first = evaluate_dmarc(input, *org_, nothing, PercentSource{});
+    dns::prefetch(*resolver_, executor, first.needs);
+  }
+
   asio::awaitable<Verdict> on_end_of_message(Session&, Transaction& txn) override {
     const FromDomain from = extract_from_domain(txn.message);
     DmarcResult result;
     if (!from.ok()) {
       result = dmarc_permerror(from.reason);
+      // Several authors: no single domain's policy can be checked, and any second address
+      // would otherwise escape the first one's p=reject (RFC 7489 6.6.1).
+      const bool several = from.status == FromDomain::Status::kMultipleFrom ||
+                           from.status == FromDomain::Status::kMultipleMailboxes ||
+                           from.status == FromDomain::Status::kGroup;
+      if (several && s_.reject_multiple_from) {
+        s_.scores.add(txn, kPermerror, symbol_detail(from.reason), kFilterName);
+        add_auth_result(txn, s_.authserv_id,
+                        {AuthMethod::kDmarc, resinfo_of(result), json_of(result, "reject")});
+        co_return Verdict::reject(
+            550, "5.7.1",
+            fmt::format("Rejected: {}; DMARC needs exactly one author (RFC 7489 6.6.1)",
+                        symbol_detail(from.reason)),
+            std::string(kSymbols[kPermerror].name));
+      }
     } else {
       auto evaluation = evaluate_on(resolver_, input_of(txn, from.domain), org_);
       result = co_await std::move(evaluation);
@@ -145,19 +179,26 @@ class DmarcFilter final : public Filter {
         case OnReject::kReject:
           return Verdict::reject(
               550, "5.7.1",
-              fmt::format("Rejected by the DMARC policy of {}: neither SPF nor DKIM aligned",
-                          domain),
+              fmt::format("Rejected by the DMARC policy of {}{}: neither SPF nor DKIM aligned",
+                          policy_domain(r), domain == policy_domain(r) ? "" : " for " + domain),
               symbol);
         case OnReject::kQuarantine:
-          return Verdict::quarantine(fmt::format("DMARC policy of {} is reject", domain), symbol);
+          return Verdict::quarantine(fmt::format("DMARC policy of {} is reject", policy_domain(r)),
+                                     symbol);
         case OnReject::kTag:
           break;
       }
     }
     if (r.applied == Policy::kQuarantine && s_.on_quarantine == OnQuarantine::kQuarantine) {
-      return Verdict::quarantine(fmt::format("DMARC policy of {} is quarantine", domain), symbol);
+      return Verdict::quarantine(
+          fmt::format("DMARC policy of {} is quarantine", policy_domain(r)), symbol);
     }
     return Verdict::proceed();
+  }
+
+  // Where the policy was published (the organisational domain for a subdomain From).
+  static std::string policy_domain(const DmarcResult& r) {
+    return symbol_detail(r.policy_domain.empty() ? r.from_domain : r.policy_domain);
   }
 
   static std::string resinfo_of(const DmarcResult& r) {
@@ -190,7 +231,7 @@ class DmarcFactory final : public FilterFactory {
   std::string_view name() const override { return kFilterName; }
   std::vector<std::string_view> after() const override { return {"spf", "dkim"}; }
   std::vector<std::string_view> keys() const override {
-    return {"scores", "on_reject", "on_quarantine", "psl_file"};
+    return {"scores", "on_reject", "on_quarantine", "multiple_from", "psl_file"};
   }
 
   std::shared_ptr<Filter> create(Reader& r, const Map& section,
@@ -210,6 +251,11 @@ class DmarcFactory final : public FilterFactory {
       if (const auto value = r.choice<OnQuarantine>(
               *v, {{"quarantine", OnQuarantine::kQuarantine}, {"tag", OnQuarantine::kTag}})) {
         s.on_quarantine = *value;
+      }
+    }
+    if (const auto v = section.get("multiple_from")) {
+      if (const auto value = r.choice<bool>(*v, {{"reject", true}, {"tag", false}})) {
+        s.reject_multiple_from = *value;
       }
     }
     std::shared_ptr<const OrgDomain> org;

@@ -9,6 +9,9 @@
 // Actions: a failure under p=reject is refused with `550 5.7.1` naming DMARC (on_reject:
 // reject, the default; or quarantine, or tag = the symbol only); under p=quarantine the
 // message is quarantined (on_quarantine: quarantine, the default; or tag); p=none: symbol.
+// A message with several authors (two From fields, or several addresses or a group in one)
+// has no single policy to check: refused with `550 5.7.1` (multiple_from: reject, the
+// default; tag = DMARC_PERMERROR only). No From at all: DMARC_PERMERROR.
 // The organisational domain comes from the Public Suffix List (psl_file; default the
 // system's /usr/share/publicsuffix list, else libpsl's built-in one).
 // Untrusted input: the message's From header, DNS TXT records.

@@ -45,7 +45,24 @@ asio::awaitable<void> ask_one(Resolver& resolver, std::shared_ptr<Round> round, 
   if (--round->remaining == 0) round->wake.cancel();
 }
 
+asio::awaitable<void> warm(Resolver& resolver, Question question) {
+  try {
+    auto lookup = resolver.resolve(std::move(question));
+    co_await std::move(lookup);
+  } catch (...) {
+    // A prefetch has nobody to tell; the real lookup will see the problem again.
+  }
+}
+
 }  // namespace
+
+void prefetch(Resolver& resolver, const asio::any_io_executor& executor,
+              const std::vector<Question>& questions) {
+  for (const Question& q : questions) {
+    if (resolver.cached(q)) continue;
+    asio::co_spawn(executor, warm(resolver, q), asio::detached);
+  }
+}
 
 const Answer* PinnedView::find(std::string_view name, RrType type) {
   const std::string key = key_of(name, type);

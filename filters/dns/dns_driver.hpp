@@ -40,6 +40,12 @@ class PinnedView : public DnsView {
 boost::asio::awaitable<void> fetch_all(Resolver& resolver, PinnedView& view,
                                        std::vector<Question> questions);
 
+// Starts lookups whose answers a later evaluation will want, without waiting: their answers
+// land in the cache, and a question asked again while still in flight shares the query.
+// Questions already cached are skipped.
+void prefetch(Resolver& resolver, const boost::asio::any_io_executor& executor,
+              const std::vector<Question>& questions);
+
 // `eval` is called as Evaluation<R>(DnsView&). Pass it as a named object: g++ 12 mishandles
 // temporaries inside co_await expressions.
 template <class R, class Eval>

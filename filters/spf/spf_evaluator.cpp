@@ -360,7 +360,7 @@ std::optional<MechanismOutcome> Evaluator::evaluate(const Mechanism& m, std::str
   if (m.kind == MechanismKind::kInclude) {
     if (!t->name) {
       out.kind = MechanismOutcome::Kind::kError;
-      out.error = {Code::kPermerror, "'" + printable_excerpt(m.text) + "' names no valid domain", {}};
+      out.error = {Code::kPermerror, quoted_excerpt(m.text) + " names no valid domain", {}};
       return out;
     }
     auto r = check_host(*t->name, depth + 1, false);
@@ -383,7 +383,7 @@ std::optional<MechanismOutcome> Evaluator::evaluate(const Mechanism& m, std::str
         break;
       case Code::kNone:
         out.kind = MechanismOutcome::Kind::kError;
-        out.error = {Code::kPermerror, "'" + printable_excerpt(m.text) + "': " + r->reason, {}};
+        out.error = {Code::kPermerror, quoted_excerpt(m.text).append(": ").append(r->reason), {}};
         break;
     }
     return out;

@@ -14,6 +14,7 @@
 #include "filters/api/symbol_scores.hpp"
 #include "filters/dns/dns_driver.hpp"
 #include "filters/dns/pending.hpp"
+#include "filters/spf/spf_domain.hpp"
 #include "filters/spf/spf_evaluator.hpp"
 
 namespace portcullis::filters::spf {
@@ -102,9 +103,20 @@ class SpfFilter final : public Filter {
 
   std::string_view name() const override { return kFilterName; }
   StageMask stages() const override {
-    StageMask mask = stage_bit(Stage::kMail) | stage_bit(Stage::kEndOfMessage);
+    StageMask mask =
+        stage_bit(Stage::kConnect) | stage_bit(Stage::kMail) | stage_bit(Stage::kEndOfMessage);
     if (s_.refuses()) mask |= stage_bit(Stage::kRcpt);
     return mask;
+  }
+
+  // The client's PTR name, wanted by `ptr` mechanisms and %{p} macros: asked at connect so
+  // the answer waits in the cache.
+  asio::awaitable<Verdict> on_connect(Session& session, Transaction&) override {
+    if (resolver_ != nullptr) {
+      const auto executor = co_await asio::this_coro::executor;
+      dns::prefetch(*resolver_, executor, {dns::Question{reverse_name(session.client_ip), dns::RrType::kPtr}});
+    }
+    co_return Verdict::proceed();
   }
 
   asio::awaitable<Verdict> on_mail(Session& session, Transaction& txn) override {

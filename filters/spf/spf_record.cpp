@@ -75,7 +75,7 @@ class TermParser {
   std::string modifier(std::string_view term, std::size_t eq) {
     const std::string_view name = term.substr(0, eq);
     const std::string_view value = term.substr(eq + 1);
-    const std::string shown = "'" + printable_excerpt(term) + "'";
+    const std::string shown = quoted_excerpt(term);
     if (!is_modifier_name(name)) return "invalid modifier name in " + shown;
     const std::string lname = lowered(name);
     std::string why;
@@ -105,7 +105,7 @@ class TermParser {
     const std::size_t end = std::min(rest.find_first_of(":/"), rest.size());
     const std::string name = lowered(rest.substr(0, end));
     std::string_view arg = rest.substr(end);
-    const std::string shown = "'" + printable_excerpt(term) + "'";
+    const std::string shown = quoted_excerpt(term);
     std::string why;
     if (name == "all") {
       m.kind = MechanismKind::kAll;
@@ -243,6 +243,13 @@ std::string_view to_string(MechanismKind kind) {
     case MechanismKind::kExists: return "exists";
   }
   return "?";
+}
+
+std::string quoted_excerpt(std::string_view text) {
+  // Built by appending: g++ 12 at -O3 warns (-Werror=restrict) on "'" + s + "'".
+  std::string out = "'";
+  out.append(printable_excerpt(text)).append("'");
+  return out;
 }
 
 std::string printable_excerpt(std::string_view text, std::size_t max) {

@@ -65,5 +65,7 @@ std::string_view to_string(MechanismKind kind);
 // ASCII (and backslash) become \xNN, at most `max` octets of input are shown ("..." marks
 // the cut).
 std::string printable_excerpt(std::string_view text, std::size_t max = 64);
+// The same excerpt between single quotes ('ip4:x'), for reasons.
+std::string quoted_excerpt(std::string_view text);
 
 }  // namespace portcullis::filters::spf

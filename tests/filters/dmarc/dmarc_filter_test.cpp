@@ -128,6 +128,28 @@ TEST_F(DmarcFilterTest, MessageWithoutFromIsPermerror) {
   EXPECT_NE(test::find_symbol(o.txn, "DMARC_PERMERROR"), nullptr);
 }
 
+TEST_F(DmarcFilterTest, SeveralAuthorsAreRefusedUnlessTagged) {
+  // A second address would otherwise escape the first one's p=reject.
+  Outcome two = check("a@rej.test>, <b@nothing.test");
+  EXPECT_EQ(two.verdict.kind, Verdict::Kind::kReject);
+  EXPECT_EQ(two.verdict.code, 550);
+  EXPECT_EQ(two.verdict.enhanced, "5.7.1");
+  EXPECT_NE(two.verdict.text.find("DMARC needs exactly one author"), std::string::npos)
+      << two.verdict.text;
+  EXPECT_NE(test::find_symbol(two.txn, "DMARC_PERMERROR"), nullptr);
+  EXPECT_NE(test::ar_value(two.txn).find("dmarc=permerror"), std::string::npos);
+  Outcome tagged = check("a@rej.test>, <b@nothing.test", "{ multiple_from: tag }");
+  EXPECT_EQ(tagged.verdict.kind, Verdict::Kind::kContinue);
+  EXPECT_NE(test::find_symbol(tagged.txn, "DMARC_PERMERROR"), nullptr);
+}
+
+TEST_F(DmarcFilterTest, SubdomainRejectNamesWherePolicyWasPublished) {
+  Outcome o = check("a@news.rej.test");
+  EXPECT_EQ(o.verdict.text,
+            "Rejected by the DMARC policy of rej.test for news.rej.test: neither SPF nor DKIM "
+            "aligned");
+}
+
 TEST(DmarcFilterConfig, RunsAfterSpfAndDkimAndChecksItsKeys) {
   const auto factory = make_dmarc_factory();
   EXPECT_EQ(factory->after(), (std::vector<std::string_view>{"spf", "dkim"}));

@@ -70,7 +70,8 @@ dns::CaresResolver* SpfFilterTest::resolver_ = nullptr;
 
 TEST_F(SpfFilterTest, PassIsASymbolAResultAndAnAuthenticationResult) {
   auto f = filter("{}");
-  EXPECT_EQ(f->stages(), stage_bit(Stage::kMail) | stage_bit(Stage::kEndOfMessage));
+  EXPECT_EQ(f->stages(),
+            stage_bit(Stage::kConnect) | stage_bit(Stage::kMail) | stage_bit(Stage::kEndOfMessage));
   Run r = transaction(f, "alice@good.test");
   const Symbol* s = test::find_symbol(r.txn, "SPF_PASS");
   ASSERT_NE(s, nullptr);
