@@ -100,7 +100,11 @@ class DkimFilter final : public Filter {
   void on_headers(Session&, Transaction&, std::string_view headers,
                   const asio::any_io_executor& executor) override {
     if (resolver_ == nullptr) return;
-    const Verifier header_only(headers, VerifyOptions{});
+    VerifyOptions options;
+    options.now = std::chrono::duration_cast<std::chrono::seconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+    const Verifier header_only(headers, options);
     dns::prefetch(*resolver_, executor, header_only.key_questions());
   }
 

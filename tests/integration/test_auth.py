@@ -31,7 +31,7 @@ import sys
 import time
 import unittest
 
-from harness import (CRLF, SHARED, GateTestCase, crlf_to_lf, dot_stuff, free_port,
+from harness import (CRLF, SHARED, GateTestCase, crlf_to_lf, deadline, dot_stuff, free_port,
                      gate_config, make_tempdir, require_binary, run_cli, to_yaml)
 from dnsserver import DNSMASQ, DnsServer, SilentDns
 
@@ -747,6 +747,33 @@ class DkimTest(AuthTestCase):
                         header_b=signature_b(signed))
         # d= is not the From domain's: no DMARC record under dkim.test anyway.
         self.assertAuth(d, "dmarc", "none", header_from="dkim.test")
+
+    def test_key_lookup_starts_before_the_body_is_complete(self):
+        # DESIGN.md: lookups start as early as their inputs are known. The key is asked for
+        # once the header section has arrived, while the client still holds the final dot.
+        signed = sign_rsa(make_message("a@dkim.test", "early key lookup"))
+        head = signed.partition(b"\r\n\r\n")[0]
+        key = "rsa2048._domainkey.dkim.test"
+        before = Env.dns.log().count(key)
+        c = self.client(self.gate_)
+        c.greeting()
+        c.ehlo(CLIENT_HELO)
+        self.assertEqual(c.cmd("MAIL FROM:<a@spf-pass.test>").code, 250)
+        self.assertEqual(c.cmd("RCPT TO:<%s>" % RCPT).code, 250)
+        self.assertEqual(c.cmd("DATA").code, 354)
+        wire = dot_stuff(signed)  # ends with the final dot
+        cut = len(head) + 4       # header lines never start with a dot: same length
+        c.send(wire[:cut])
+        asked = False
+        until = deadline(10)
+        while not asked and time.monotonic() < until:
+            asked = Env.dns.log().count(key) > before
+            time.sleep(0.05)
+        self.assertTrue(asked, "no key query before the end of data\n" + Env.dns.log()[-2000:])
+        c.send(wire[cut:])
+        final = c.reply()
+        self.assertEqual(final.code, 250, final)
+        c.cmd("QUIT")
 
     def test_ed25519_pass(self):
         signed = sign_ed25519(make_message("a@dkim.test", "ed25519 signed"))

@@ -80,6 +80,17 @@ class FakeFilter : public Filter {
   boost::asio::awaitable<Verdict> on_end_of_message(Session& s, Transaction& t) override {
     return act(Stage::kEndOfMessage, s, t);
   }
+  // Logs "<name>:headers:<the section>"; throws if told to with throws_on_headers().
+  void on_headers(Session&, Transaction&, std::string_view headers,
+                  const boost::asio::any_io_executor&) override {
+    log_->push_back(name_ + ":headers:" + std::string(headers));
+    if (throw_on_headers_) throw std::runtime_error("filter bug");
+  }
+  FakeFilter& throws_on_headers() {
+    throw_on_headers_ = true;
+    return *this;
+  }
+
   boost::asio::awaitable<void> on_reset(Session& s, Transaction& t) override {
     if (script(Stage::kReset).throw_at_call) throw std::runtime_error("no coroutine");
     return reset_body(s, t);
@@ -128,6 +139,7 @@ class FakeFilter : public Filter {
 
   std::string name_;
   std::shared_ptr<Log> log_;
+  bool throw_on_headers_ = false;
   std::map<Stage, Script> scripts_;
   StageMask mask_ = 0;
 };

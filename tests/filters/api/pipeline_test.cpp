@@ -99,6 +99,16 @@ TEST_F(PipelineTest, HooksRunInConfiguredOrderOnlyForHookedStages) {
   EXPECT_EQ(take_log(), Strings{"b:end_of_message"});
 }
 
+TEST_F(PipelineTest, HeaderSectionHintReachesEveryFilterAndSurvivesAThrow) {
+  auto a = filter("a");
+  a->throws_on_headers();
+  auto b = filter("b");
+  Pipeline p = make({{a}, {b}});
+  p.headers_seen(session_, txn_, "Subject: x\r\n\r\n", io_.get_executor());
+  EXPECT_EQ(take_log(), (Strings{"a:headers:Subject: x\r\n\r\n", "b:headers:Subject: x\r\n\r\n"}));
+  EXPECT_EQ(counters_->error_count("a", "exception"), 1u);
+}
+
 TEST_F(PipelineTest, EmptyPipelineContinuesAndAccepts) {
   const Pipeline p = make({});
   EXPECT_EQ(run(p, Stage::kConnect).kind, Verdict::Kind::kContinue);

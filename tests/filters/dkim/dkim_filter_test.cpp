@@ -85,7 +85,7 @@ TEST_F(DkimFilterTest, Rsa2048SignaturePasses) {
   const std::string b = message.substr(message.find(" b=") + 3, 12);
   EXPECT_EQ(test::ar_value(txn),
             "mx.portcullis.test; dkim=pass header.d=signed.test header.s=rsa1 "
-            "header.a=rsa-sha256 header.b=" + b);
+            "header.a=rsa-sha256 header.b=" + auth_value(b));  // "/" in base64: quoted
   const DkimResults* results = txn.results.get<DkimResults>();  // for DMARC
   ASSERT_NE(results, nullptr);
   ASSERT_EQ(results->signatures.size(), 1u);
@@ -116,6 +116,25 @@ TEST_F(DkimFilterTest, TamperedBodyOrHeaderFails) {
   header.replace(header.find("quarterly"), 9, "QUARTERLY");
   Transaction b = verify(header);
   EXPECT_NE(test::find_symbol(b, "DKIM_INVALID"), nullptr);
+}
+
+TEST_F(DkimFilterTest, HeaderSectionStartsTheKeyLookup) {
+  const std::string message = rsa_signed(kMessage);
+  const dns::Question key{"rsa1._domainkey.signed.test", dns::RrType::kTxt};
+  // A resolver of its own: nothing cached yet.
+  dns::CaresResolver resolver(test::dns_settings(server_->port()));
+  auto loaded = test::load(*make_dkim_factory(), "filters:\n  dkim: {}\n",
+                           test::auth_context(&resolver));
+  ASSERT_EQ(resolver.cached(key), nullptr);
+  boost::asio::io_context io;
+  Session session;
+  Transaction txn;
+  loaded.filter->on_headers(session, txn, message.substr(0, message.find("\r\n\r\n") + 4),
+                            io.get_executor());
+  io.run();  // the background lookup, nothing else
+  const auto cached = resolver.cached(key);
+  ASSERT_NE(cached, nullptr);
+  EXPECT_TRUE(cached->ok());
 }
 
 TEST_F(DkimFilterTest, UnsignedMessageIsNone) {

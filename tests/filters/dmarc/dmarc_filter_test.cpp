@@ -122,6 +122,23 @@ TEST_F(DmarcFilterTest, AlignedSpfOrDkimPasses) {
   EXPECT_EQ(check("a@rej.test", "{}", std::nullopt, testing).verdict.kind, Verdict::Kind::kReject);
 }
 
+TEST_F(DmarcFilterTest, HeaderSectionStartsThePolicyLookups) {
+  dns::CaresResolver resolver(test::dns_settings(server_->port()));
+  auto loaded = test::load(*make_dmarc_factory(), "filters:\n  dmarc: {}\n",
+                           test::auth_context(&resolver));
+  boost::asio::io_context io;
+  Session session;
+  Transaction txn;
+  loaded.filter->on_headers(session, txn, "From: <a@news.rej.test>\r\nSubject: x\r\n\r\n",
+                            io.get_executor());
+  io.run();
+  // The subdomain's record and the organisational domain's, asked together.
+  EXPECT_NE(resolver.cached({"_dmarc.news.rej.test", dns::RrType::kTxt}), nullptr);
+  const auto org = resolver.cached({"_dmarc.rej.test", dns::RrType::kTxt});
+  ASSERT_NE(org, nullptr);
+  EXPECT_TRUE(org->ok());
+}
+
 TEST_F(DmarcFilterTest, MessageWithoutFromIsPermerror) {
   Outcome o = check("");
   EXPECT_EQ(o.verdict.kind, Verdict::Kind::kContinue);
