@@ -64,9 +64,33 @@ void BodyCanonicalizer::put_crlfs() {
   }
 }
 
+void BodyCanonicalizer::put_run(std::string_view run) {
+  std::size_t take = run.size();
+  if (limit_) take = length_ >= *limit_ ? 0 : std::min<std::uint64_t>(take, *limit_ - length_);
+  for (std::size_t done = 0; done < take;) {
+    const std::size_t n = std::min(take - done, buffer_.size() - buffered_);
+    std::copy_n(run.data() + done, n, buffer_.data() + buffered_);
+    buffered_ += n;
+    done += n;
+    if (buffered_ == buffer_.size()) flush();
+  }
+  length_ += run.size();
+}
+
 void BodyCanonicalizer::feed(std::string_view raw) {
   const bool relaxed = canon_ == Canonicalization::kRelaxed;
   for (std::size_t i = 0; i < raw.size(); ++i) {
+    // Fast path: with nothing held back, a run of bytes that are neither CR nor (relaxed)
+    // WSP is copied as it is.
+    if (!pending_cr_ && !pending_wsp_ && pending_crlfs_ == 0) {
+      std::size_t end = i;
+      while (end < raw.size() && raw[end] != '\r' && !(relaxed && is_wsp(raw[end]))) ++end;
+      if (end > i) {
+        put_run(raw.substr(i, end - i));
+        i = end;
+        if (i == raw.size()) break;
+      }
+    }
     const char c = raw[i];
     if (pending_cr_) {
       pending_cr_ = false;

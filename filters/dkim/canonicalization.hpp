@@ -44,6 +44,7 @@ class BodyCanonicalizer {
 
  private:
   void put(char c);
+  void put_run(std::string_view run);  // bytes that are canonical as they are
   void put_crlfs();
   void flush();
 

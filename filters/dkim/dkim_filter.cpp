@@ -123,20 +123,30 @@ class DkimFilter final : public Filter {
         new Verifier(owned ? std::string_view(*owned) : std::string_view(txn.message), options),
         [owned](Verifier* v) { delete v; });
     std::vector<dns::Question> questions = verifier->key_questions();
-    const auto executor = co_await asio::this_coro::executor;
-    // Body hashes (CPU) and key lookups (network) at the same time.
-    auto hashing = dns::Pending<bool>::start(executor, hash_on(pool, verifier));
+    // Body hashes (CPU, on the pool for big bodies) and key lookups (network) at the same
+    // time; a small body is hashed inline, which costs less than handing it anywhere.
+    dns::Pending<bool> hashing;
+    if (pool != nullptr) {
+      const auto executor = co_await asio::this_coro::executor;
+      hashing = dns::Pending<bool>::start(executor, hash_on(pool, verifier));
+    } else {
+      verifier->hash_bodies();
+    }
     std::vector<DkimResult> results;
     if (resolver_ != nullptr) {
       dns::PinnedView keys(*resolver_);
       auto fetch = dns::fetch_all(*resolver_, keys, std::move(questions));
       co_await std::move(fetch);
-      auto hashed = hashing.get();
-      co_await std::move(hashed);
+      if (hashing.started()) {
+        auto hashed = hashing.get();
+        co_await std::move(hashed);
+      }
       results = verifier->verify(keys);
     } else {
-      auto hashed = hashing.get();
-      co_await std::move(hashed);
+      if (hashing.started()) {
+        auto hashed = hashing.get();
+        co_await std::move(hashed);
+      }
       NoKeys none;
       results = verifier->verify(none);  // every key: temperror "key not looked up"
     }

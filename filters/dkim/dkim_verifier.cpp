@@ -1,5 +1,7 @@
 #include "filters/dkim/dkim_verifier.hpp"
 
+#include "filters/dkim/key_cache.hpp"
+
 #include <algorithm>
 #include <utility>
 
@@ -155,7 +157,8 @@ DkimResult Verifier::check(const Entry& entry, const dns::Answer& answer) const 
     return with(base, Code::kPermerror, "i= domain must equal d= (key t=s)");
   }
   std::string key_error;
-  std::optional<PublicKey> public_key = PublicKey::load(key->type, key->public_key, key_error);
+  const std::shared_ptr<const PublicKey> public_key =
+      cached_public_key(key->type, key->public_key, key_error);
   if (!public_key) return with(base, Code::kPermerror, key_error);
   if (public_key->type() == KeyType::kRsa &&
       public_key->bits() < static_cast<int>(options_.min_rsa_bits)) {
