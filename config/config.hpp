@@ -66,7 +66,9 @@ struct PolicyThresholds {
 // the servers of /etc/resolv.conf with these defaults.
 struct DnsSettings {
   std::vector<Endpoint> servers;  // numeric addresses only; empty = /etc/resolv.conf
-  std::chrono::milliseconds timeout{2000};  // per attempt
+  // The first try's wait; c-ares doubles it for each further round over the servers, so
+  // one unanswered question costs about timeout × (2^attempts − 1) (2s × 2 → 6 s).
+  std::chrono::milliseconds timeout{2000};
   unsigned attempts = 2;
   std::size_t cache_entries = 100'000;  // answers kept (positive and negative)
   std::chrono::seconds max_ttl{86'400};  // longer TTLs are cut to this

@@ -47,6 +47,7 @@ struct Settings {
   OnReject on_reject = OnReject::kReject;
   OnQuarantine on_quarantine = OnQuarantine::kQuarantine;
   bool reject_multiple_from = true;
+  bool tempfail_on_temperror = true;
   std::string authserv_id;
 };
 
@@ -138,6 +139,7 @@ class DmarcFilter final : public Filter {
   asio::awaitable<Verdict> on_end_of_message(Session&, Transaction& txn) override {
     const FromDomain from = extract_from_domain(txn.message);
     DmarcResult result;
+    Verdict verdict;
     if (!from.ok()) {
       result = dmarc_permerror(from.reason);
       // Several authors: no single domain's policy can be checked, and any second address
@@ -146,10 +148,7 @@ class DmarcFilter final : public Filter {
                            from.status == FromDomain::Status::kMultipleMailboxes ||
                            from.status == FromDomain::Status::kGroup;
       if (several && s_.reject_multiple_from) {
-        s_.scores.add(txn, kPermerror, symbol_detail(from.reason), kFilterName);
-        add_auth_result(txn, s_.authserv_id,
-                        {AuthMethod::kDmarc, resinfo_of(result), json_of(result, "reject")});
-        co_return Verdict::reject(
+        verdict = Verdict::reject(
             550, "5.7.1",
             fmt::format("Rejected: {}; DMARC needs exactly one author (RFC 7489 6.6.1)",
                         symbol_detail(from.reason)),
@@ -158,19 +157,49 @@ class DmarcFilter final : public Filter {
     } else {
       auto evaluation = evaluate_on(resolver_, input_of(txn, from.domain), org_);
       result = co_await std::move(evaluation);
+      result = unless_temporary(txn, std::move(result));
+      verdict = verdict_for(result);
     }
-    const Verdict verdict = verdict_for(result);
     const std::string_view applied = verdict.kind == Verdict::Kind::kReject       ? "reject"
                                      : verdict.kind == Verdict::Kind::kQuarantine ? "quarantine"
+                                     : verdict.kind == Verdict::Kind::kTempfail   ? "tempfail"
                                                                                   : "none";
-    s_.scores.add(txn, symbol_of(result), symbol_detail(result.from_domain), kFilterName);
+    s_.scores.add(txn, symbol_of(result),
+                  symbol_detail(result.from_domain.empty() ? result.reason : result.from_domain),
+                  kFilterName);
     add_auth_result(txn, s_.authserv_id,
-                    {AuthMethod::kDmarc, resinfo_of(result), json_of(result, applied)});
+                    {AuthMethod::kDmarc, resinfo_of(result, applied), json_of(result, applied)});
     co_return verdict;
   }
 
  private:
+  // A fail that a temporary SPF or DKIM error may have caused is not a fail: with the
+  // answer that did not come, the message might have aligned. It becomes temperror, so a
+  // DNS hiccup never turns into a permanent rejection.
+  static DmarcResult unless_temporary(const Transaction& txn, DmarcResult r) {
+    if (r.code != Code::kFail) return r;
+    const auto* spf = txn.results.get<spf::SpfResult>();
+    bool temporary = spf != nullptr && spf->code == spf::SpfResult::Code::kTemperror;
+    if (const auto* dkim = txn.results.get<dkim::DkimResults>()) {
+      for (const auto& sig : dkim->signatures) {
+        temporary = temporary || sig.code == dkim::DkimResult::Code::kTemperror;
+      }
+    }
+    if (!temporary) return r;
+    r.code = Code::kTemperror;
+    r.applied = Policy::kNone;
+    r.reason = "not aligned while an SPF or DKIM check failed temporarily";
+    return r;
+  }
+
   Verdict verdict_for(const DmarcResult& r) const {
+    if (r.code == Code::kTemperror && r.record && r.policy != Policy::kNone &&
+        s_.tempfail_on_temperror) {
+      return Verdict::tempfail(
+          451, "4.7.1",
+          fmt::format("DMARC check of {} failed temporarily, try again later", policy_domain(r)),
+          std::string(kSymbols[kTemperror].name));
+    }
     if (r.code != Code::kFail) return Verdict::proceed();
     const std::string symbol(kSymbols[symbol_of(r)].name);
     const std::string domain = symbol_detail(r.from_domain);
@@ -201,12 +230,10 @@ class DmarcFilter final : public Filter {
     return symbol_detail(r.policy_domain.empty() ? r.from_domain : r.policy_domain);
   }
 
-  static std::string resinfo_of(const DmarcResult& r) {
+  // dis= is what we did with the message (the disposition of RFC 7489 reports).
+  static std::string resinfo_of(const DmarcResult& r, std::string_view applied) {
     std::string out = fmt::format("dmarc={}", to_string(r.code));
-    if (r.record) {
-      out += fmt::format(" (p={} dis={})", to_string(r.policy),
-                         r.code == Code::kFail ? to_string(r.applied) : "none");
-    }
+    if (r.record) out += fmt::format(" (p={} dis={})", to_string(r.policy), applied);
     if (r.code != Code::kPass && !r.reason.empty()) out.append(" reason=").append(auth_value(r.reason));
     if (!r.from_domain.empty()) out.append(" header.from=").append(auth_value(r.from_domain));
     return out;
@@ -231,7 +258,7 @@ class DmarcFactory final : public FilterFactory {
   std::string_view name() const override { return kFilterName; }
   std::vector<std::string_view> after() const override { return {"spf", "dkim"}; }
   std::vector<std::string_view> keys() const override {
-    return {"scores", "on_reject", "on_quarantine", "multiple_from", "psl_file"};
+    return {"scores", "on_reject", "on_quarantine", "multiple_from", "temperror", "psl_file"};
   }
 
   std::shared_ptr<Filter> create(Reader& r, const Map& section,
@@ -256,6 +283,11 @@ class DmarcFactory final : public FilterFactory {
     if (const auto v = section.get("multiple_from")) {
       if (const auto value = r.choice<bool>(*v, {{"reject", true}, {"tag", false}})) {
         s.reject_multiple_from = *value;
+      }
+    }
+    if (const auto v = section.get("temperror")) {
+      if (const auto value = r.choice<bool>(*v, {{"tempfail", true}, {"tag", false}})) {
+        s.tempfail_on_temperror = *value;
       }
     }
     std::shared_ptr<const OrgDomain> org;

@@ -9,6 +9,10 @@
 // Actions: a failure under p=reject is refused with `550 5.7.1` naming DMARC (on_reject:
 // reject, the default; or quarantine, or tag = the symbol only); under p=quarantine the
 // message is quarantined (on_quarantine: quarantine, the default; or tag); p=none: symbol.
+// A fail while an SPF or DKIM check failed temporarily is temperror (the missing answer
+// might have aligned): under a published p=reject or p=quarantine it is refused with
+// `451 4.7.1` (temperror: tempfail, the default; or tag), so a DNS hiccup is retried, never
+// turned into a permanent rejection or a silent accept. Header: dis= is what we did.
 // A message with several authors (two From fields, or several addresses or a group in one)
 // has no single policy to check: refused with `550 5.7.1` (multiple_from: reject, the
 // default; tag = DMARC_PERMERROR only). No From at all: DMARC_PERMERROR.

@@ -120,6 +120,26 @@ class SpfFilter final : public Filter {
   }
 
   asio::awaitable<Verdict> on_mail(Session& session, Transaction& txn) override {
+    const auto executor = co_await asio::this_coro::executor;
+    auto check = run_check(resolver_, request_of(session, txn));
+    txn.results.set(PendingSpf{dns::Pending<SpfResult>::start(executor, std::move(check))});
+    co_return Verdict::proceed();
+  }
+
+  asio::awaitable<Verdict> on_rcpt(Session& session, Transaction& txn) override {
+    auto wait = result_of(session, txn);
+    const SpfResult result = co_await std::move(wait);
+    co_return verdict_for(result);
+  }
+
+  asio::awaitable<Verdict> on_end_of_message(Session& session, Transaction& txn) override {
+    auto wait = result_of(session, txn);
+    co_await std::move(wait);
+    co_return Verdict::proceed();
+  }
+
+ private:
+  SpfRequest request_of(const Session& session, const Transaction& txn) const {
     SpfRequest request;
     request.client_ip = session.client_ip;
     request.helo = session.helo;
@@ -129,21 +149,29 @@ class SpfFilter final : public Filter {
         std::chrono::duration_cast<std::chrono::seconds>(
             std::chrono::system_clock::now().time_since_epoch())
             .count());
-    const auto executor = co_await asio::this_coro::executor;
-    auto check = run_check(resolver_, std::move(request));
-    txn.results.set(PendingSpf{dns::Pending<SpfResult>::start(executor, std::move(check))});
-    co_return Verdict::proceed();
+    return request;
   }
 
-  asio::awaitable<Verdict> on_rcpt(Session&, Transaction& txn) override {
-    auto wait = result_of(txn);
-    const SpfResult result = co_await std::move(wait);
-    co_return verdict_for(result);
+  // The result for this transaction: the check started at MAIL, or — when an earlier
+  // filter's accept skipped our MAIL hook (an allow-listed sender) — one started now. Once
+  // known it is recorded once (symbol, Authentication-Results, the SpfResult for DMARC), so
+  // a refusal at RCPT carries its symbol too, and every later stage reads the same result.
+  asio::awaitable<SpfResult> result_of(const Session& session, Transaction& txn) const {
+    if (const SpfResult* known = txn.results.get<SpfResult>()) co_return *known;
+    SpfResult result;
+    if (const PendingSpf* pending = txn.results.get<PendingSpf>()) {
+      auto get = pending->pending.get();
+      result = co_await std::move(get);
+    } else {
+      auto check = run_check(resolver_, request_of(session, txn));
+      result = co_await std::move(check);
+    }
+    record(session, txn, result);
+    co_return result;
   }
 
-  asio::awaitable<Verdict> on_end_of_message(Session& session, Transaction& txn) override {
-    auto wait = result_of(txn);
-    const SpfResult result = co_await std::move(wait);
+  void record(const Session& session, Transaction& txn, const SpfResult& result) const {
+    txn.results.set(result);
     s_.scores.add(txn, symbol_of(result.code), symbol_detail(result.domain), kFilterName);
     std::string resinfo = fmt::format("spf={}", to_string(result.code));
     if (result.code != Code::kPass && !result.reason.empty()) {
@@ -156,20 +184,6 @@ class SpfFilter final : public Filter {
       resinfo.append(" smtp.helo=").append(auth_value(session.helo));
     }
     add_auth_result(txn, s_.authserv_id, {AuthMethod::kSpf, std::move(resinfo), report_json(result)});
-    co_return Verdict::proceed();
-  }
-
- private:
-  // The result for this transaction, waiting for the check started at MAIL; kept in the
-  // transaction once known so every later stage (and DMARC) reads the same one.
-  asio::awaitable<SpfResult> result_of(Transaction& txn) const {
-    if (const SpfResult* known = txn.results.get<SpfResult>()) co_return *known;
-    const PendingSpf* pending = txn.results.get<PendingSpf>();
-    if (pending == nullptr) co_return temperror("not checked");
-    auto get = pending->pending.get();
-    SpfResult result = co_await std::move(get);
-    txn.results.set(result);
-    co_return result;
   }
 
   Verdict verdict_for(const SpfResult& r) const {

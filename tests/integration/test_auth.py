@@ -17,9 +17,8 @@ authserv-id (it may be folded: it is unfolded and parsed as RFC 8601 before asse
 an incoming one claiming our authserv-id must be gone. A failed assertion prints the
 delivered message (or the reply), and the gate logs and the DNS query log tail.
 
-Two tests are expected failures, for a gap found by them (DmarcTest): a From field with two
-addresses, or two From fields, gets dmarc=permerror and is delivered, so a second author
-escapes p=reject (RFC 7489 6.6.1 asks for the strictest policy of the From domains).
+A message with several authors (two From fields, or two addresses in one) is refused under
+DMARC (multiple_from: reject), so a second author cannot escape p=reject (RFC 7489 6.6.1).
 """
 
 import base64

@@ -29,6 +29,7 @@ class DkimFilterTest : public ::testing::Test {
     server_ = new portcullis::testing::DnsmasqServer({
         "--txt-record=rsa1._domainkey.signed.test," + testing::key_record(rsa_->get()),
         "--txt-record=ed1._domainkey.signed.test," + testing::key_record(ed_->get()),
+        "--txt-record=trial._domainkey.signed.test," + testing::key_record(rsa_->get(), "t=y; "),
     });
     resolver_ = new dns::CaresResolver(test::dns_settings(server_->port()));
   }
@@ -135,6 +136,21 @@ TEST_F(DkimFilterTest, HeaderSectionStartsTheKeyLookup) {
   const auto cached = resolver.cached(key);
   ASSERT_NE(cached, nullptr);
   EXPECT_TRUE(cached->ok());
+}
+
+TEST_F(DkimFilterTest, TestingKeysCountAsUnsignedPassOrFail) {
+  testing::SignSpec spec;
+  spec.d = "signed.test";
+  spec.s = "trial";
+  const std::string good = testing::sign(kMessage, rsa_->get(), spec);
+  Transaction pass = verify(good);
+  EXPECT_EQ(test::find_symbol(pass, "DKIM_VALID"), nullptr);
+  EXPECT_NE(test::ar_value(pass).find("dkim=pass (key in testing mode)"), std::string::npos);
+  std::string bad = good;
+  bad.replace(bad.find("attached"), 8, "deleted!");
+  Transaction fail = verify(bad);
+  EXPECT_EQ(test::find_symbol(fail, "DKIM_INVALID"), nullptr);
+  EXPECT_NE(test::ar_value(fail).find("dkim=fail"), std::string::npos);
 }
 
 TEST_F(DkimFilterTest, UnsignedMessageIsNone) {

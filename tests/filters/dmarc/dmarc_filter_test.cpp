@@ -32,7 +32,8 @@ class DmarcFilterTest : public ::testing::Test {
   };
   Outcome check(const std::string& from, const std::string& section = "{}",
                 std::optional<std::string> spf_pass = std::nullopt,
-                std::optional<dkim::DkimResult> signature = std::nullopt) {
+                std::optional<dkim::DkimResult> signature = std::nullopt,
+                bool spf_temperror = false) {
     auto loaded = test::load(*make_dmarc_factory(), "filters:\n  dmarc: " + section + "\n",
                              test::auth_context(resolver_));
     EXPECT_TRUE(loaded.problems.empty()) << loaded.problems.front();
@@ -42,6 +43,11 @@ class DmarcFilterTest : public ::testing::Test {
       spf::SpfResult spf;
       spf.code = spf::SpfResult::Code::kPass;
       spf.domain = *spf_pass;
+      out.txn.results.set(spf);
+    }
+    if (spf_temperror) {
+      spf::SpfResult spf;
+      spf.code = spf::SpfResult::Code::kTemperror;
       out.txn.results.set(spf);
     }
     if (signature) out.txn.results.set(dkim::DkimResults{{*signature}});
@@ -139,10 +145,39 @@ TEST_F(DmarcFilterTest, HeaderSectionStartsThePolicyLookups) {
   EXPECT_TRUE(org->ok());
 }
 
+TEST_F(DmarcFilterTest, FailWhileACheckFailedTemporarilyIsTemperrorAndRetried) {
+  Outcome spf = check("a@rej.test", "{}", std::nullopt, std::nullopt, true);
+  EXPECT_EQ(spf.verdict.kind, Verdict::Kind::kTempfail);
+  EXPECT_EQ(spf.verdict.code, 451);
+  EXPECT_EQ(spf.verdict.enhanced, "4.7.1");
+  EXPECT_EQ(spf.verdict.text, "DMARC check of rej.test failed temporarily, try again later");
+  EXPECT_NE(test::find_symbol(spf.txn, "DMARC_TEMPERROR"), nullptr);
+  EXPECT_NE(test::ar_value(spf.txn).find("dmarc=temperror (p=reject dis=tempfail)"),
+            std::string::npos) << test::ar_value(spf.txn);
+  dkim::DkimResult slow;
+  slow.code = dkim::DkimResult::Code::kTemperror;
+  slow.domain = "rej.test";
+  EXPECT_EQ(check("a@rej.test", "{}", std::nullopt, slow).verdict.kind, Verdict::Kind::kTempfail);
+  Outcome tagged = check("a@rej.test", "{ temperror: tag }", std::nullopt, slow);
+  EXPECT_EQ(tagged.verdict.kind, Verdict::Kind::kContinue);
+  EXPECT_NE(test::find_symbol(tagged.txn, "DMARC_TEMPERROR"), nullptr);
+  // p=none asks for nothing: never held back.
+  EXPECT_EQ(check("a@none.test", "{}", std::nullopt, slow).verdict.kind, Verdict::Kind::kContinue);
+}
+
+TEST_F(DmarcFilterTest, DispositionIsWhatWeDid) {
+  Outcome q = check("a@rej.test", "{ on_reject: quarantine }");
+  EXPECT_NE(test::ar_value(q.txn).find("(p=reject dis=quarantine)"), std::string::npos)
+      << test::ar_value(q.txn);
+  Outcome t = check("a@rej.test", "{ on_reject: tag }");
+  EXPECT_NE(test::ar_value(t.txn).find("(p=reject dis=none)"), std::string::npos);
+}
+
 TEST_F(DmarcFilterTest, MessageWithoutFromIsPermerror) {
   Outcome o = check("");
   EXPECT_EQ(o.verdict.kind, Verdict::Kind::kContinue);
-  EXPECT_NE(test::find_symbol(o.txn, "DMARC_PERMERROR"), nullptr);
+  ASSERT_NE(test::find_symbol(o.txn, "DMARC_PERMERROR"), nullptr);
+  EXPECT_FALSE(test::find_symbol(o.txn, "DMARC_PERMERROR")->detail.empty());  // the reason
 }
 
 TEST_F(DmarcFilterTest, SeveralAuthorsAreRefusedUnlessTagged) {

@@ -104,6 +104,37 @@ TEST_F(SpfFilterTest, FailRejectRefusesAtRcptWithTheDomainsExplanation) {
   EXPECT_FALSE(transaction(f, "alice@good.test").rcpt.refuses());
 }
 
+TEST_F(SpfFilterTest, RefusalAtRcptCarriesItsSymbolOnce) {
+  auto f = filter("{ fail: reject }");
+  Session session = test::client("127.0.0.1", "client.test");
+  Transaction txn;
+  txn.mail_from = "mallory@bad.test";
+  run(f, Stage::kMail, session, txn);
+  for (const char* rcpt : {"a@example.org", "b@example.org"}) {
+    txn.current_rcpt = rcpt;
+    EXPECT_EQ(run(f, Stage::kRcpt, session, txn).code, 550);
+  }
+  ASSERT_EQ(txn.symbols.size(), 1u);
+  EXPECT_EQ(txn.symbols[0].name, "SPF_FAIL");
+}
+
+// An allow-list hit of an earlier filter ends the MAIL stage before SPF's hook: the check
+// then starts when its result is first needed, instead of reading as "not checked".
+TEST_F(SpfFilterTest, SkippedMailHookStillChecks) {
+  for (const auto& [section, stage] :
+       {std::pair{"{ fail: reject }", Stage::kRcpt}, std::pair{"{}", Stage::kEndOfMessage}}) {
+    auto f = filter(section);
+    Session session = test::client("127.0.0.1", "client.test");
+    Transaction txn;
+    txn.mail_from = "alice@good.test";
+    txn.message = "From: a@good.test\r\n\r\nbody\r\n";
+    EXPECT_FALSE(run(f, stage, session, txn).refuses());
+    ASSERT_NE(txn.results.get<SpfResult>(), nullptr);
+    EXPECT_EQ(txn.results.get<SpfResult>()->code, SpfResult::Code::kPass);
+    EXPECT_NE(test::find_symbol(txn, "SPF_PASS"), nullptr);
+  }
+}
+
 TEST_F(SpfFilterTest, SoftfailAndPermerrorActions) {
   Run soft = transaction(filter("{ softfail: reject }"), "x@soft.test");
   EXPECT_EQ(soft.rcpt.code, 550);
