@@ -10,7 +10,13 @@
 namespace portcullis::filters::dkim {
 namespace {
 
+// Fetched once: OpenSSL 3 otherwise looks the implementation up (under a lock) on every
+// digest and every verification.
 const EVP_MD* md_of(HashAlgorithm algorithm) {
+  static EVP_MD* const sha1 = EVP_MD_fetch(nullptr, "SHA1", nullptr);
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  const EVP_MD* fetched = algorithm == HashAlgorithm::kSha1 ? sha1 : sha256;
+  if (fetched != nullptr) return fetched;
   return algorithm == HashAlgorithm::kSha1 ? EVP_sha1() : EVP_sha256();
 }
 
