@@ -8,32 +8,32 @@
 
 #include "filters/dkim/crypto.hpp"
 #include "filters/dkim/dkim_key.hpp"
-#include "fuzz_support.hpp"
+#include "tests/fuzz/fuzz_check.hpp"
 
 namespace portcullis::filters::dkim::fuzz {
 namespace {
 
 void check_key(std::string_view in) {
   const ParsedKey k = parse_key(in);
-  DKIM_FUZZ_CHECK(parse_key(in).error == k.error);
+  FUZZ_CHECK(parse_key(in).error == k.error);
   if (!k.ok()) return;
-  DKIM_FUZZ_CHECK(in.size() <= kMaxKeyRecord);
-  DKIM_FUZZ_CHECK(k.key.revoked == k.key.public_key.empty());
-  DKIM_FUZZ_CHECK(k.key.public_key.size() <= in.size());
+  FUZZ_CHECK(in.size() <= kMaxKeyRecord);
+  FUZZ_CHECK(k.key.revoked == k.key.public_key.empty());
+  FUZZ_CHECK(k.key.public_key.size() <= in.size());
   if (k.key.hashes.empty()) {
-    DKIM_FUZZ_CHECK(k.key.allows(HashAlgorithm::kSha1) && k.key.allows(HashAlgorithm::kSha256));
+    FUZZ_CHECK(k.key.allows(HashAlgorithm::kSha1) && k.key.allows(HashAlgorithm::kSha256));
   }
   for (KeyType type : {KeyType::kRsa, KeyType::kEd25519}) {
     std::string error;
     const auto key = PublicKey::load(type, k.key.public_key, error);
-    DKIM_FUZZ_CHECK(key.has_value() == error.empty());
+    FUZZ_CHECK(key.has_value() == error.empty());
     if (!key) continue;
-    DKIM_FUZZ_CHECK(key->type() == type);
-    DKIM_FUZZ_CHECK(key->bits() > 0 && key->bits() <= kMaxRsaBits);
-    if (type == KeyType::kEd25519) DKIM_FUZZ_CHECK(k.key.public_key.size() == 32);
+    FUZZ_CHECK(key->type() == type);
+    FUZZ_CHECK(key->bits() > 0 && key->bits() <= kMaxRsaBits);
+    if (type == KeyType::kEd25519) FUZZ_CHECK(k.key.public_key.size() == 32);
     // A signature check with junk never succeeds and never crashes.
     const std::vector<std::uint8_t> digest(32, 0x5a);
-    DKIM_FUZZ_CHECK(!key->verify(HashAlgorithm::kSha256, digest, k.key.public_key));
+    FUZZ_CHECK(!key->verify(HashAlgorithm::kSha256, digest, k.key.public_key));
   }
 }
 

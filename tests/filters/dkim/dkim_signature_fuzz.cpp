@@ -7,7 +7,7 @@
 
 #include "filters/dkim/dkim_signature.hpp"
 #include "filters/dkim/tag_list.hpp"
-#include "fuzz_support.hpp"
+#include "tests/fuzz/fuzz_check.hpp"
 
 namespace portcullis::filters::dkim::fuzz {
 namespace {
@@ -15,41 +15,41 @@ namespace {
 void check_tags(std::string_view in) {
   const TagList t = parse_tag_list(in);
   if (!t.ok()) return;
-  DKIM_FUZZ_CHECK(t.tags.size() <= kMaxTags);
+  FUZZ_CHECK(t.tags.size() <= kMaxTags);
   for (std::size_t i = 0; i < t.tags.size(); ++i) {
     const Tag& tag = t.tags[i];
-    DKIM_FUZZ_CHECK(!tag.name.empty());
-    DKIM_FUZZ_CHECK(tag.name.find_first_of("=; \t\r\n") == std::string_view::npos);
-    DKIM_FUZZ_CHECK(tag.value.find(';') == std::string_view::npos);
-    DKIM_FUZZ_CHECK(tag.after_equals <= tag.value_end && tag.value_end <= in.size());
-    DKIM_FUZZ_CHECK(in[tag.after_equals - 1] == '=');
+    FUZZ_CHECK(!tag.name.empty());
+    FUZZ_CHECK(tag.name.find_first_of("=; \t\r\n") == std::string_view::npos);
+    FUZZ_CHECK(tag.value.find(';') == std::string_view::npos);
+    FUZZ_CHECK(tag.after_equals <= tag.value_end && tag.value_end <= in.size());
+    FUZZ_CHECK(in[tag.after_equals - 1] == '=');
     if (!tag.value.empty()) {
-      DKIM_FUZZ_CHECK(in.substr(tag.value_end - tag.value.size(), tag.value.size()) == tag.value);
+      FUZZ_CHECK(in.substr(tag.value_end - tag.value.size(), tag.value.size()) == tag.value);
     }
-    for (std::size_t j = 0; j < i; ++j) DKIM_FUZZ_CHECK(t.tags[j].name != tag.name);
-    DKIM_FUZZ_CHECK(t.find(tag.name) == &tag);
+    for (std::size_t j = 0; j < i; ++j) FUZZ_CHECK(t.tags[j].name != tag.name);
+    FUZZ_CHECK(t.find(tag.name) == &tag);
   }
 }
 
 void check_signature(std::string_view in) {
   const ParsedSignature p = parse_signature(in);
   const ParsedSignature again = parse_signature(in);
-  DKIM_FUZZ_CHECK(p.error == again.error);
+  FUZZ_CHECK(p.error == again.error);
   if (!p.ok()) return;
   const DkimSignature& s = p.signature;
-  DKIM_FUZZ_CHECK(in.size() <= kMaxSignatureValue);
-  DKIM_FUZZ_CHECK(is_dkim_domain(s.domain) && is_dkim_domain(s.selector));
-  DKIM_FUZZ_CHECK(s.key_name().size() <= 253);
-  DKIM_FUZZ_CHECK(!s.headers.empty() && s.headers.size() <= kMaxSignedHeaders);
+  FUZZ_CHECK(in.size() <= kMaxSignatureValue);
+  FUZZ_CHECK(is_dkim_domain(s.domain) && is_dkim_domain(s.selector));
+  FUZZ_CHECK(s.key_name().size() <= 253);
+  FUZZ_CHECK(!s.headers.empty() && s.headers.size() <= kMaxSignedHeaders);
   bool from = false;
   for (const std::string& h : s.headers) from = from || h == "from";
-  DKIM_FUZZ_CHECK(from == s.from_signed);
-  DKIM_FUZZ_CHECK(!s.signature.empty() && !s.body_hash.empty());
-  DKIM_FUZZ_CHECK(s.b_value_begin <= s.b_value_end && s.b_value_end <= in.size());
-  DKIM_FUZZ_CHECK(!s.identity.empty() && s.identity.find('@') != std::string::npos);
-  if (s.timestamp && s.expiration) DKIM_FUZZ_CHECK(*s.expiration >= *s.timestamp);
-  DKIM_FUZZ_CHECK(p.domain == s.domain && p.selector == s.selector);
-  DKIM_FUZZ_CHECK(p.b.find_first_of(" \t\r\n") == std::string::npos);
+  FUZZ_CHECK(from == s.from_signed);
+  FUZZ_CHECK(!s.signature.empty() && !s.body_hash.empty());
+  FUZZ_CHECK(s.b_value_begin <= s.b_value_end && s.b_value_end <= in.size());
+  FUZZ_CHECK(!s.identity.empty() && s.identity.find('@') != std::string::npos);
+  if (s.timestamp && s.expiration) FUZZ_CHECK(*s.expiration >= *s.timestamp);
+  FUZZ_CHECK(p.domain == s.domain && p.selector == s.selector);
+  FUZZ_CHECK(p.b.find_first_of(" \t\r\n") == std::string::npos);
 }
 
 }  // namespace

@@ -12,10 +12,12 @@
 #include "filters/dkim/dkim_verifier.hpp"
 #include "filters/dkim/message_headers.hpp"
 #include "filters/dkim/text.hpp"
-#include "fuzz_support.hpp"
+#include "tests/fuzz/fuzz_check.hpp"
 #include "map_dns_view.hpp"
 
 namespace portcullis::filters::dkim::fuzz {
+
+using portcullis::fuzz::split_point;
 namespace {
 
 testing::MapDnsView& keys() {
@@ -40,13 +42,13 @@ testing::MapDnsView& keys() {
 std::string canon(Canonicalization c, std::string_view body, std::size_t at) {
   std::string out;
   BodyCanonicalizer b(c, std::nullopt, [&](std::string_view chunk) {
-    DKIM_FUZZ_CHECK(!chunk.empty() && chunk.size() <= BodyCanonicalizer::kChunk);
+    FUZZ_CHECK(!chunk.empty() && chunk.size() <= BodyCanonicalizer::kChunk);
     out.append(chunk);
   });
   b.feed(body.substr(0, at));
   b.feed(body.substr(at));
   b.finish();
-  DKIM_FUZZ_CHECK(b.canonical_length() == out.size());
+  FUZZ_CHECK(b.canonical_length() == out.size());
   return out;
 }
 
@@ -60,29 +62,29 @@ void check_message(std::string_view in) {
   const MessageView view = split_message(in);
   std::size_t signatures = 0;
   for (const HeaderField& f : view.fields) signatures += iequals(f.name, "dkim-signature");
-  DKIM_FUZZ_CHECK(results.size() == signatures);
+  FUZZ_CHECK(results.size() == signatures);
   for (const DkimResult& r : results) {
-    DKIM_FUZZ_CHECK(r.code != DkimResult::Code::kNone);
-    DKIM_FUZZ_CHECK(!r.reason.empty());
+    FUZZ_CHECK(r.code != DkimResult::Code::kNone);
+    FUZZ_CHECK(!r.reason.empty());
     if (r.code == DkimResult::Code::kPass) {
-      DKIM_FUZZ_CHECK(r.selector == "rsa1" || r.selector == "ed1");
+      FUZZ_CHECK(r.selector == "rsa1" || r.selector == "ed1");
     }
   }
   // Re-running (as the DNS driver does) gives the same answers.
   const std::vector<DkimResult> again = verifier.verify(keys());
-  DKIM_FUZZ_CHECK(again.size() == results.size());
+  FUZZ_CHECK(again.size() == results.size());
   for (std::size_t i = 0; i < results.size(); ++i) {
-    DKIM_FUZZ_CHECK(again[i].code == results[i].code && again[i].reason == results[i].reason);
+    FUZZ_CHECK(again[i].code == results[i].code && again[i].reason == results[i].reason);
   }
   // With nothing known, evaluate() asks exactly the key questions.
   testing::MapDnsView empty(/*unknown_is_null=*/true);
   const auto e = verifier.evaluate(empty);
-  DKIM_FUZZ_CHECK(e.needs == questions);
-  DKIM_FUZZ_CHECK(e.result.has_value() == questions.empty());
+  FUZZ_CHECK(e.needs == questions);
+  FUZZ_CHECK(e.result.has_value() == questions.empty());
 
   const std::size_t at = split_point(view.body);
   for (Canonicalization c : {Canonicalization::kSimple, Canonicalization::kRelaxed}) {
-    DKIM_FUZZ_CHECK(canon(c, view.body, at) == canon(c, view.body, 0));
+    FUZZ_CHECK(canon(c, view.body, at) == canon(c, view.body, 0));
   }
 }
 

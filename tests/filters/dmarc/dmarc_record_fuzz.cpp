@@ -15,7 +15,7 @@
 #include "filters/dmarc/dmarc_record.hpp"
 #include "filters/dmarc/from_domain.hpp"
 #include "filters/dmarc/org_domain.hpp"
-#include "fuzz_support.hpp"
+#include "tests/fuzz/fuzz_check.hpp"
 
 namespace portcullis::filters::dmarc {
 namespace {
@@ -118,7 +118,7 @@ class OneNameView : public dns::DnsView {
 
 void check_evaluation(std::string_view in, const std::string& from) {
   static const OrgDomain org = OrgDomain::builtin();
-  const std::size_t at = smtp::fuzz::split_point(in);
+  const std::size_t at = portcullis::fuzz::split_point(in);
   for (auto txt : {std::vector<std::string>{std::string(in)},
                    std::vector<std::string>{std::string(in.substr(0, at)), std::string(in.substr(at))}}) {
     OneNameView view(std::move(txt));

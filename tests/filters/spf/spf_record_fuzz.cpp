@@ -14,15 +14,9 @@
 #include "filters/spf/spf_evaluator.hpp"
 #include "filters/spf/spf_macro.hpp"
 #include "filters/spf/spf_record.hpp"
+#include "tests/fuzz/fuzz_check.hpp"
 #include "zone_view.hpp"
 
-#define FUZZ_CHECK(cond)                                                                  \
-  do {                                                                                    \
-    if (!(cond)) {                                                                        \
-      std::fprintf(stderr, "%s:%d: FUZZ_CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                       \
-    }                                                                                     \
-  } while (0)
 
 namespace portcullis::filters::spf::fuzz {
 namespace {
