@@ -28,8 +28,7 @@ AuthResults& slot_of(Transaction& txn, std::string_view authserv_id) {
     fresh.authserv_id = std::string(authserv_id);
     txn.results.set(std::move(fresh));
   }
-  // ResultSlots hands out const pointers; the slot is ours to update in place.
-  return const_cast<AuthResults&>(*txn.results.get<AuthResults>());
+  return *txn.results.get<AuthResults>();
 }
 
 std::string header_value(const AuthResults& results) {

@@ -54,6 +54,11 @@ class ResultSlots {
     auto it = slots_.find(std::type_index(typeid(T)));
     return it == slots_.end() ? nullptr : std::any_cast<T>(&it->second);
   }
+  template <class T>
+  T* get() {
+    auto it = slots_.find(std::type_index(typeid(T)));
+    return it == slots_.end() ? nullptr : std::any_cast<T>(&it->second);
+  }
   void clear() { slots_.clear(); }
 
  private:

@@ -58,13 +58,6 @@ bool impossible_name(std::string_view name) {
   return false;
 }
 
-std::string key_of(const Question& q) {
-  std::string key = normalize_name(q.name);
-  key += '/';
-  key += std::to_string(static_cast<int>(q.type));
-  return key;
-}
-
 // The caller's completion handler, fired once: by the answer (DNS thread) or by the
 // caller's cancellation (caller's thread), whichever comes first.
 template <class Handler>
@@ -193,7 +186,7 @@ struct CaresResolver::Impl {
   }
 
   void start(Question question, Deliver deliver) {
-    std::string key = key_of(question);
+    std::string key = question_key(question.name, question.type);
     if (auto hit = cache.find(question.name, question.type)) {
       deliver(std::move(hit));
       return;

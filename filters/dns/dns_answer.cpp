@@ -11,4 +11,11 @@ std::string normalize_name(std::string_view name) {
   return out;
 }
 
+std::string question_key(std::string_view name, RrType type) {
+  std::string key = normalize_name(name);
+  key += '/';
+  key += std::to_string(static_cast<int>(type));
+  return key;
+}
+
 }  // namespace portcullis::dns

@@ -84,4 +84,7 @@ struct Evaluation {
 // Lowercase ASCII, trailing dot removed: the key under which views and caches store names.
 std::string normalize_name(std::string_view name);
 
+// "name/type" with the name normalised: one key per question in caches and views.
+std::string question_key(std::string_view name, RrType type);
+
 }  // namespace portcullis::dns

@@ -3,17 +3,6 @@
 #include <algorithm>
 
 namespace portcullis::dns {
-namespace {
-
-std::string key_of(std::string_view name, RrType type) {
-  std::string key = normalize_name(name);
-  key += '/';
-  key += std::to_string(static_cast<int>(type));
-  return key;
-}
-
-}  // namespace
-
 DnsCache::DnsCache(std::size_t max_entries, Now now)
     : max_per_shard_(max_entries == 0 ? 0 : std::max<std::size_t>(1, max_entries / kShards)),
       now_(std::move(now)),
@@ -24,7 +13,7 @@ DnsCache::Shard& DnsCache::shard_of(const std::string& key) {
 }
 
 std::shared_ptr<const Answer> DnsCache::find(std::string_view name, RrType type) {
-  const std::string key = key_of(name, type);
+  const std::string key = question_key(name, type);
   Shard& shard = shard_of(key);
   {
     std::lock_guard lock(shard.mutex);
@@ -47,7 +36,7 @@ void DnsCache::store(std::string_view name, RrType type, std::shared_ptr<const A
   if (max_per_shard_ == 0 || !answer) return;
   const std::uint32_t ttl = answer->temporary() ? kTemporaryTtlSeconds : answer->ttl;
   if (ttl == 0) return;
-  const std::string key = key_of(name, type);
+  const std::string key = question_key(name, type);
   Shard& shard = shard_of(key);
   const auto expires = now_() + std::chrono::seconds(ttl);
   std::lock_guard lock(shard.mutex);

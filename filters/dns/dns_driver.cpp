@@ -13,13 +13,6 @@ namespace {
 
 namespace asio = boost::asio;
 
-std::string key_of(std::string_view name, RrType type) {
-  std::string key = normalize_name(name);
-  key += '/';
-  key += std::to_string(static_cast<int>(type));
-  return key;
-}
-
 // One round of parallel questions: the answers land here, the last one wakes the waiter.
 struct Round {
   explicit Round(const asio::any_io_executor& executor, std::size_t count)
@@ -65,7 +58,7 @@ void prefetch(Resolver& resolver, const asio::any_io_executor& executor,
 }
 
 const Answer* PinnedView::find(std::string_view name, RrType type) {
-  const std::string key = key_of(name, type);
+  const std::string key = question_key(name, type);
   if (const auto it = answers_.find(key); it != answers_.end()) return it->second.get();
   auto answer = resolver_.cached(Question{std::string(name), type});
   if (!answer) return nullptr;
@@ -75,11 +68,11 @@ const Answer* PinnedView::find(std::string_view name, RrType type) {
 }
 
 bool PinnedView::has(const Question& question) const {
-  return answers_.contains(key_of(question.name, question.type));
+  return answers_.contains(question_key(question.name, question.type));
 }
 
 void PinnedView::pin(const Question& question, std::shared_ptr<const Answer> answer) {
-  answers_[key_of(question.name, question.type)] = std::move(answer);
+  answers_[question_key(question.name, question.type)] = std::move(answer);
 }
 
 asio::awaitable<void> fetch_all(Resolver& resolver, PinnedView& view,
