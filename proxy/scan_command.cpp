@@ -143,6 +143,7 @@ int run_scan(const config::Config& config, const filters::Pipeline& pipeline,
              const ScanOptions& options, std::ostream& out, std::ostream& err) {
   filters::Session session;
   session.client_ip_text = options.client_ip;
+  session.report = options.json;
   if (auto ip = config::IpAddress::parse(options.client_ip)) session.client_ip = *ip;
   session.local_hostname = config.hostname;
   session.local_ips = local_addresses(config);

@@ -86,12 +86,12 @@ std::string auth_report_json(const Transaction& txn) {
     out.append("\"").append(key).append("\":").append(json);
   };
   for (const AuthEntry& e : results->entries) {
-    if (e.method == AuthMethod::kSpf) add("spf", e.json);
+    if (e.method == AuthMethod::kSpf && !e.json.empty()) add("spf", e.json);
   }
   if (results->dkim_ran) {
     std::string list = "[";
     for (const AuthEntry& e : results->entries) {
-      if (e.method != AuthMethod::kDkim) continue;
+      if (e.method != AuthMethod::kDkim || e.json.empty()) continue;
       if (list.size() > 1) list += ',';
       list += e.json;
     }
@@ -99,7 +99,7 @@ std::string auth_report_json(const Transaction& txn) {
     add("dkim", list);
   }
   for (const AuthEntry& e : results->entries) {
-    if (e.method == AuthMethod::kDmarc) add("dmarc", e.json);
+    if (e.method == AuthMethod::kDmarc && !e.json.empty()) add("dmarc", e.json);
   }
   out += '}';
   return out;

@@ -23,7 +23,8 @@ struct AuthEntry {
   // One RFC 8601 resinfo without the separating ';': "spf=pass smtp.mailfrom=example.org".
   std::string resinfo;
   // Its report for `scan --json`: a JSON object (spf, dmarc: the method's object; dkim: one
-  // per signature, reported as an array).
+  // per signature, reported as an array); empty when the session asked for no report
+  // (Session::report), and then left out.
   std::string json;
 };
 

@@ -34,6 +34,9 @@ struct Session {
   // A quarantine asked for at connect or HELO: holds every message of the session. Set by
   // the pipeline (first one wins).
   std::optional<Verdict> quarantine;
+  // Filters build their report sections (`portcullis scan --json`: "auth", …) only when
+  // asked: the proxy never prints them.
+  bool report = false;
 };
 
 struct Header {

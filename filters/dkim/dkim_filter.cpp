@@ -11,7 +11,10 @@
 #include "filters/api/auth_results.hpp"
 #include "filters/api/json_text.hpp"
 #include "filters/api/symbol_scores.hpp"
+#include "filters/dkim/dkim_signature.hpp"
 #include "filters/dkim/dkim_verifier.hpp"
+#include "filters/dkim/message_headers.hpp"
+#include "filters/dkim/text.hpp"
 #include "filters/dns/dns_driver.hpp"
 #include "filters/dns/pending.hpp"
 
@@ -101,15 +104,18 @@ class DkimFilter final : public Filter {
   void on_headers(Session&, Transaction&, std::string_view headers,
                   const asio::any_io_executor& executor) override {
     if (resolver_ == nullptr) return;
-    VerifyOptions options;
-    options.now = std::chrono::duration_cast<std::chrono::seconds>(
-                      std::chrono::system_clock::now().time_since_epoch())
-                      .count();
-    const Verifier header_only(headers, options);
-    dns::prefetch(*resolver_, executor, header_only.key_questions());
+    // Only d= and s= are read here: the verifier parses and judges the signature later.
+    std::vector<dns::Question> keys;
+    for (const HeaderField& field : split_message(headers).fields) {
+      if (!iequals(field.name, "dkim-signature")) continue;
+      if (auto name = signature_key_name(field.value)) {
+        keys.push_back(dns::Question{std::move(*name), dns::RrType::kTxt});
+      }
+    }
+    dns::prefetch(*resolver_, executor, keys);
   }
 
-  asio::awaitable<Verdict> on_end_of_message(Session&, Transaction& txn) override {
+  asio::awaitable<Verdict> on_end_of_message(Session& session, Transaction& txn) override {
     VerifyOptions options;
     options.now = std::chrono::duration_cast<std::chrono::seconds>(
                       std::chrono::system_clock::now().time_since_epoch())
@@ -151,7 +157,7 @@ class DkimFilter final : public Filter {
       NoKeys none;
       results = verifier->verify(none);  // every key: temperror "key not looked up"
     }
-    record(txn, results);
+    record(txn, results, session.report);
     txn.results.set(DkimResults{std::move(results)});
     co_return Verdict::proceed();
   }
@@ -161,7 +167,7 @@ class DkimFilter final : public Filter {
     const dns::Answer* find(std::string_view, dns::RrType) override { return nullptr; }
   };
 
-  void record(Transaction& txn, const std::vector<DkimResult>& results) const {
+  void record(Transaction& txn, const std::vector<DkimResult>& results, bool report) const {
     if (results.empty()) {
       s_.scores.add(txn, kNone, "", kFilterName);
       mark_dkim_ran(txn, s_.authserv_id);
@@ -170,7 +176,8 @@ class DkimFilter final : public Filter {
     std::array<std::string, kSymbolCount> domains;
     std::array<bool, kSymbolCount> earned{};
     for (const DkimResult& r : results) {
-      add_auth_result(txn, s_.authserv_id, {AuthMethod::kDkim, resinfo_of(r), json_of(r)});
+      add_auth_result(txn, s_.authserv_id,
+                      {AuthMethod::kDkim, resinfo_of(r), report ? json_of(r) : std::string()});
       std::vector<SymbolIndex> kinds;
       if (const auto kind = symbol_of(r)) kinds.push_back(*kind);
       if (r.code == Code::kPass && r.body_truncated) kinds.push_back(kBodyLength);

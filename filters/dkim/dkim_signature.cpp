@@ -281,4 +281,18 @@ ParsedSignature parse_signature(std::string_view value) {
   return out;
 }
 
+std::optional<std::string> signature_key_name(std::string_view value) {
+  const TagList tags = parse_tag_list(value);
+  if (!tags.ok()) return std::nullopt;
+  const Tag* d = tags.find("d");
+  const Tag* s = tags.find("s");
+  if (d == nullptr || s == nullptr) return std::nullopt;
+  const std::string domain = lower(d->value);
+  const std::string selector = lower(s->value);
+  if (!is_dkim_domain(domain) || !is_dkim_domain(selector)) return std::nullopt;
+  std::string name = selector;
+  name.append("._domainkey.").append(domain);
+  return name;
+}
+
 }  // namespace portcullis::filters::dkim

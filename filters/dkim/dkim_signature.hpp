@@ -69,4 +69,9 @@ ParsedSignature parse_signature(std::string_view value);
 // '-' or '_' (no leading/trailing '-'), at most 253 octets.
 bool is_dkim_domain(std::string_view name);
 
+// The key record name ("s._domainkey.d", lowercase) of a DKIM-Signature value, from its d=
+// and s= alone — nothing else is parsed or checked (for asking DNS early; the verifier
+// judges the signature). nullopt when the tag list or either tag is unusable.
+std::optional<std::string> signature_key_name(std::string_view value);
+
 }  // namespace portcullis::filters::dkim

@@ -136,7 +136,7 @@ class DmarcFilter final : public Filter {
     dns::prefetch(*resolver_, executor, first.needs);
   }
 
-  asio::awaitable<Verdict> on_end_of_message(Session&, Transaction& txn) override {
+  asio::awaitable<Verdict> on_end_of_message(Session& session, Transaction& txn) override {
     const FromDomain from = extract_from_domain(txn.message);
     DmarcResult result;
     Verdict verdict;
@@ -168,7 +168,8 @@ class DmarcFilter final : public Filter {
                   symbol_detail(result.from_domain.empty() ? result.reason : result.from_domain),
                   kFilterName);
     add_auth_result(txn, s_.authserv_id,
-                    {AuthMethod::kDmarc, resinfo_of(result, applied), json_of(result, applied)});
+                    {AuthMethod::kDmarc, resinfo_of(result, applied),
+                     session.report ? json_of(result, applied) : std::string()});
     co_return verdict;
   }
 

@@ -183,7 +183,8 @@ class SpfFilter final : public Filter {
     } else if (!session.helo.empty()) {
       resinfo.append(" smtp.helo=").append(auth_value(session.helo));
     }
-    add_auth_result(txn, s_.authserv_id, {AuthMethod::kSpf, std::move(resinfo), report_json(result)});
+    add_auth_result(txn, s_.authserv_id, {AuthMethod::kSpf, std::move(resinfo),
+                                          session.report ? report_json(result) : std::string()});
   }
 
   Verdict verdict_for(const SpfResult& r) const {

@@ -84,6 +84,19 @@ TEST_F(SpfFilterTest, PassIsASymbolAResultAndAnAuthenticationResult) {
   EXPECT_NE(auth_report_json(r.txn).find(R"("spf":{"result":"pass")"), std::string::npos);
 }
 
+TEST_F(SpfFilterTest, ReportIsBuiltOnlyWhenTheSessionAsks) {
+  auto f = filter("{}");
+  Session session = test::client("127.0.0.1", "client.test");
+  session.report = false;  // the proxy: nobody prints the scan report
+  Transaction txn;
+  txn.mail_from = "alice@good.test";
+  run(f, Stage::kMail, session, txn);
+  txn.message = "From: a@good.test\r\n\r\nbody\r\n";
+  run(f, Stage::kEndOfMessage, session, txn);
+  EXPECT_EQ(test::ar_value(txn), "mx.portcullis.test; spf=pass smtp.mailfrom=good.test");
+  EXPECT_EQ(auth_report_json(txn), "{}");
+}
+
 TEST_F(SpfFilterTest, FailIsOnlyScoredByDefault) {
   Run r = transaction(filter("{}"), "mallory@bad.test");
   EXPECT_NE(test::find_symbol(r.txn, "SPF_FAIL"), nullptr);
