@@ -160,3 +160,20 @@ TEST(DkimSignature, DomainSyntax) {
 
 }  // namespace
 }  // namespace portcullis::filters::dkim
+
+namespace portcullis::filters::dkim {
+namespace {
+
+TEST(SignatureKeyName, ReadsOnlyDAndS) {
+  EXPECT_EQ(signature_key_name(" v=1; a=rsa-sha256; d=Example.COM;\r\n s=Sel1; b=garbage"),
+            std::optional<std::string>("sel1._domainkey.example.com"));
+  // Nothing else is judged: an invalid b= or a missing h= still names the key.
+  EXPECT_EQ(signature_key_name("d=example.com; s=s1"),
+            std::optional<std::string>("s1._domainkey.example.com"));
+  EXPECT_EQ(signature_key_name("d=example.com"), std::nullopt);
+  EXPECT_EQ(signature_key_name("d=exa mple.com; s=s1"), std::nullopt);
+  EXPECT_EQ(signature_key_name("d=example.com; s=s1; s=s2"), std::nullopt);  // duplicate tag
+}
+
+}  // namespace
+}  // namespace portcullis::filters::dkim
