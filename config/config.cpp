@@ -418,6 +418,26 @@ void read_dns(Reader& r, const Map& root, Config& cfg) {
   seconds("negative_ttl", dns.negative_ttl);
 }
 
+void read_milter(Reader& r, const Map& root, Config& cfg) {
+  const auto v = root.get("milter");
+  if (!v) return;
+  const auto map = r.mapping(*v, {"address"});
+  if (!map) return;
+  const auto address = map->get("address");
+  if (!address) {
+    r.missing(*map, "address", "\"host:port\" like \"127.0.0.1:8899\"");
+    return;
+  }
+  if (const auto text = r.string(*address, "\"host:port\" like \"127.0.0.1:8899\"")) {
+    std::string why;
+    if (auto endpoint = detail::parse_endpoint(*text, 0, why)) {
+      cfg.milter = std::move(*endpoint);
+    } else {
+      r.problem(*address, why);
+    }
+  }
+}
+
 void read_authserv_id(Reader& r, const Map& root, Config& cfg) {
   cfg.authserv_id = cfg.hostname;
   const auto v = root.get("authserv_id");
@@ -446,7 +466,7 @@ Config read_document(Reader& r, const Value& root_value, const std::string& name
   const auto root = r.mapping(
       root_value, {"hostname", "listeners", "backend", "relay_domains", "trusted_networks",
                    "limits", "smtp", "log", "threads", "policy", "dns", "authserv_id",
-                   "filters"});
+                   "milter", "filters"});
   if (!root) return cfg;
   read_hostname(r, *root, cfg);
   read_listeners(r, *root, cfg);
@@ -460,6 +480,7 @@ Config read_document(Reader& r, const Value& root_value, const std::string& name
   read_policy(r, *root, cfg);
   read_dns(r, *root, cfg);
   read_authserv_id(r, *root, cfg);
+  read_milter(r, *root, cfg);
   keep_filters(*root, cfg);
   return cfg;
 }

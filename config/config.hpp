@@ -92,6 +92,8 @@ struct Config {
   unsigned threads = 0;            // event-loop threads; 0 = number of cores
   PolicyThresholds policy;
   DnsSettings dns;
+  // `milter:` — the milter front door (proxy/milter_session.hpp): where MTAs connect.
+  std::optional<Endpoint> milter;
   // RFC 8601 authserv-id of our Authentication-Results headers; default: hostname.
   std::string authserv_id;
   // Null when the key is absent (no filters). Not validated by the loader: build_pipeline

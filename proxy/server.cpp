@@ -1,5 +1,7 @@
 #include "proxy/server.hpp"
 
+#include "proxy/milter_session.hpp"
+
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -156,6 +158,46 @@ struct Server::Impl {
       asio::co_spawn(loops[0]->ctx, accept_loop(*acceptor, l.name), asio::detached);
       acceptors.push_back(std::move(acceptor));
     }
+    if (cfg.milter) {
+      tcp::endpoint ep(asio::ip::make_address(cfg.milter->host), cfg.milter->port);
+      auto acceptor = std::make_unique<tcp::acceptor>(loops[0]->ctx);
+      acceptor->open(ep.protocol());
+      acceptor->set_option(tcp::acceptor::reuse_address(true));
+      acceptor->bind(ep);
+      acceptor->listen(asio::socket_base::max_listen_connections);
+      auto bound = acceptor->local_endpoint();
+      spdlog::info("milter listening on {}:{}", bound.address().to_string(), bound.port());
+      asio::co_spawn(loops[0]->ctx, milter_accept_loop(*acceptor), asio::detached);
+      acceptors.push_back(std::move(acceptor));
+    }
+  }
+
+  // MTAs connecting to the milter front door: no connection limits of their own (the MTA
+  // has them), each on the next event loop.
+  asio::awaitable<void> milter_accept_loop(tcp::acceptor& acceptor) {
+    std::chrono::milliseconds backoff{10};
+    while (acceptor.is_open()) {
+      Loop& loop = *loops[next_loop++ % loops.size()];
+      auto [ec, socket] =
+          co_await acceptor.async_accept(loop.ctx, asio::as_tuple(asio::use_awaitable));
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) break;
+      if (ec) {
+        spdlog::warn("accept on milter: {}; retrying in {} ms", ec.message(), backoff.count());
+        asio::steady_timer t(acceptor.get_executor(), backoff);
+        co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+        backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));
+        continue;
+      }
+      backoff = std::chrono::milliseconds(10);
+      ++active;
+      asio::co_spawn(loop.ctx, run_milter(std::move(socket), ++next_id), asio::detached);
+    }
+  }
+
+  asio::awaitable<void> run_milter(tcp::socket socket, std::uint64_t id) {
+    auto session = run_milter_session(std::move(socket), current(), id);
+    co_await std::move(session);
+    --active;
   }
 
   asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, std::string name) {

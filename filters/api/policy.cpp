@@ -259,6 +259,11 @@ Decision Policy::decide(const Verdict& hard, const std::vector<Symbol>& symbols)
   return d;
 }
 
+bool removed_on_forward(std::string_view field, std::string_view authserv_id) {
+  return is_reserved_field(field) ||
+         (!authserv_id.empty() && claims_authserv_id(field, authserv_id));
+}
+
 std::string rewrite_headers(std::string_view message, const std::vector<Header>& add,
                             std::string_view authserv_id) {
   std::string added;
@@ -275,8 +280,7 @@ std::string rewrite_headers(std::string_view message, const std::vector<Header>&
     const std::string_view first_line = message.substr(pos, end - pos);
     if (first_line.starts_with("\r\n") || first_line.starts_with("\n")) break;  // end of header
     const std::string_view field = message.substr(pos, end - pos);
-    const bool reserved = is_reserved_field(field) ||
-                          (!authserv_id.empty() && claims_authserv_id(field, authserv_id));
+    const bool reserved = removed_on_forward(field, authserv_id);
     if (reserved) {
       out.append(message.substr(run_start, pos - run_start));
       run_start = end;

@@ -69,4 +69,8 @@ std::string format_score(double score);
 std::string rewrite_headers(std::string_view message, const std::vector<Header>& add,
                             std::string_view authserv_id = {});
 
+// Whether rewrite_headers removes this incoming header field ("Name: value", continuation
+// lines included): our verdict fields, and Authentication-Results claiming authserv_id.
+bool removed_on_forward(std::string_view field, std::string_view authserv_id);
+
 }  // namespace portcullis::filters

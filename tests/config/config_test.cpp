@@ -751,11 +751,21 @@ TEST(ConfigDns, BadValuesNameTheKey) {
             "authserv-id), got \"a b\"");
 }
 
+TEST(ConfigMilter, AddressIsAnEndpoint) {
+  EXPECT_FALSE(load(kBase).milter.has_value());
+  const Config c = load(kBase + "milter: { address: \"127.0.0.1:8899\" }\n");
+  ASSERT_TRUE(c.milter.has_value());
+  EXPECT_EQ(c.milter->host, "127.0.0.1");
+  EXPECT_EQ(c.milter->port, 8899);
+  EXPECT_EQ(problem_of(kBase + "milter: {}\n").substr(0, 35), "t.yaml:3:9: milter.address: missing");
+  EXPECT_NE(problem_of(kBase + "milter: { address: nowhere }\n").find("milter.address"),
+            std::string::npos);
+}
+
 // ---- features not in this build ---------------------------------------------------------
 
 TEST(ConfigNotYet, TopLevelSectionsAreRefusedByName) {
-  for (const std::string key : {"run_as", "trusted_proxies", "tls", "auth", "store", "admin",
-                                "milter"}) {
+  for (const std::string key : {"run_as", "trusted_proxies", "tls", "auth", "store", "admin"}) {
     EXPECT_EQ(problem_of(kBase + key + ": {}\n"),
               "t.yaml:3:1: " + key + ": not supported by this build yet");
     // Whatever the value: even an empty one must not slip through.

@@ -1,0 +1,358 @@
+#include "proxy/milter_session.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <boost/asio/this_coro.hpp>
+
+#include "filters/api/pipeline.hpp"
+#include "filters/api/policy.hpp"
+#include "proxy/milter/command.hpp"
+#include "proxy/milter/negotiation.hpp"
+#include "proxy/milter/packet_reader.hpp"
+#include "proxy/milter/reply.hpp"
+#include "proxy/timed_socket.hpp"
+
+namespace portcullis::proxy {
+namespace {
+
+namespace asio = boost::asio;
+using filters::Stage;
+using filters::Verdict;
+
+std::string unbracket(std::string_view address) {
+  if (address.size() >= 2 && address.front() == '<' && address.back() == '>') {
+    address = address.substr(1, address.size() - 2);
+  }
+  return std::string(address);
+}
+
+class MilterSession {
+ public:
+  MilterSession(tcp::socket socket, std::shared_ptr<const Snapshot> snapshot, std::uint64_t id)
+      : socket_(TimedSocket::make(std::move(socket))),
+        snap_(std::move(snapshot)),
+        pipeline_(*snap_->pipeline),
+        id_(id) {}
+
+  asio::awaitable<void> run() {
+    for (;;) {
+      auto next = next_packet();
+      std::optional<milter::Packet> packet = co_await std::move(next);
+      if (!packet) break;
+      const milter::Decoded decoded = milter::decode_command(*packet);
+      if (!decoded.ok()) {
+        spdlog::warn("{}: milter: {}; closing", tag(), decoded.message);
+        break;
+      }
+      auto handle = handle_command(decoded.command);
+      if (!co_await std::move(handle)) break;
+    }
+    if (in_transaction_) {
+      auto reset = pipeline_.reset(session_, txn_);
+      co_await std::move(reset);
+    }
+    socket_->close();
+  }
+
+ private:
+  std::string tag() const { return fmt::format("m{:x}", id_); }
+
+  asio::awaitable<std::optional<milter::Packet>> next_packet() {
+    for (;;) {
+      if (!in_.empty()) {
+        const auto r = reader_.feed(in_.view());
+        in_.consume(r.consumed);
+        if (r.status == milter::PacketReader::Status::kPacket) co_return reader_.take();
+        if (r.status == milter::PacketReader::Status::kError) {
+          spdlog::warn("{}: milter: {}; closing", tag(), reader_.error());
+          co_return std::nullopt;
+        }
+      }
+      const boost::system::error_code ec =
+          co_await socket_->read_more(in_, snap_->config.limits.data_timeout);
+      if (ec) {
+        if (ec != asio::error::eof) spdlog::info("{}: milter connection: {}", tag(), ec.message());
+        co_return std::nullopt;
+      }
+    }
+  }
+
+  asio::awaitable<bool> send(std::string bytes) {
+    const boost::system::error_code ec =
+        co_await socket_->write_all(bytes, snap_->config.limits.command_timeout);
+    co_return !ec;
+  }
+
+  // The reply to a stage's verdict, when the MTA expects one for `code`.
+  asio::awaitable<bool> answer(char code, const Verdict& verdict) {
+    if (!negotiation_.expects_reply(code)) co_return true;
+    std::string bytes = milter::encode_continue();
+    if (verdict.refuses()) {
+      const milter::Encoded r =
+          milter::encode_reply_code(verdict.code, verdict.enhanced, verdict.text);
+      bytes = r.ok() ? r.packet
+                     : (verdict.kind == Verdict::Kind::kTempfail ? milter::encode_tempfail()
+                                                                 : milter::encode_reject());
+    }
+    auto write = send(std::move(bytes));
+    co_return co_await std::move(write);
+  }
+
+  asio::awaitable<Verdict> stage(Stage s) {
+    auto run = pipeline_.run(s, session_, txn_);
+    co_return co_await std::move(run);
+  }
+
+  asio::awaitable<bool> handle_command(const milter::Command& command) {
+    if (const auto* o = std::get_if<milter::OptionNegotiation>(&command)) {
+      negotiation_ = milter::negotiate(*o);
+      if (!negotiation_.ok) {
+        spdlog::error("{}: milter negotiation failed: {}", tag(), negotiation_.error);
+        co_return false;
+      }
+      auto write = send(negotiation_.reply);
+      co_return co_await std::move(write);
+    }
+    if (std::holds_alternative<milter::Macros>(command)) co_return true;  // no reply, ever
+    if (const auto* c = std::get_if<milter::Connect>(&command)) {
+      session_ = filters::Session{};
+      session_.id = tag();
+      if (auto ip = config::IpAddress::parse(unbracket(c->address))) session_.client_ip = *ip;
+      session_.client_ip_text = c->address;
+      session_.client_port = c->port;
+      session_.local_hostname = snap_->config.hostname;
+      session_.local_ips = snap_->local_ips;
+      auto verdict = stage(Stage::kConnect);
+      const Verdict v = co_await std::move(verdict);
+      auto reply = answer(milter::smfic::kConnect, v);
+      co_return co_await std::move(reply);
+    }
+    if (const auto* h = std::get_if<milter::Helo>(&command)) {
+      session_.helo = h->name;
+      session_.esmtp = true;
+      auto verdict = stage(Stage::kHelo);
+      const Verdict v = co_await std::move(verdict);
+      auto reply = answer(milter::smfic::kHelo, v);
+      co_return co_await std::move(reply);
+    }
+    if (const auto* m = std::get_if<milter::Mail>(&command)) {
+      if (in_transaction_) {
+        auto reset = pipeline_.reset(session_, txn_);
+        co_await std::move(reset);
+      }
+      start_transaction();
+      txn_.mail_from = unbracket(m->sender);
+      auto verdict = stage(Stage::kMail);
+      const Verdict v = co_await std::move(verdict);
+      auto reply = answer(milter::smfic::kMail, v);
+      co_return co_await std::move(reply);
+    }
+    if (const auto* r = std::get_if<milter::Rcpt>(&command)) {
+      txn_.current_rcpt = unbracket(r->recipient);
+      auto verdict = stage(Stage::kRcpt);
+      const Verdict v = co_await std::move(verdict);
+      if (!v.refuses()) txn_.recipients.push_back(txn_.current_rcpt);
+      auto reply = answer(milter::smfic::kRcpt, v);
+      co_return co_await std::move(reply);
+    }
+    if (const auto* h = std::get_if<milter::Header>(&command)) {
+      add_header(*h);
+      if (!negotiation_.expects_reply(milter::smfic::kHeader)) co_return true;
+      auto write = send(milter::encode_continue());
+      co_return co_await std::move(write);
+    }
+    if (std::holds_alternative<milter::EndOfHeaders>(command)) {
+      txn_.message += "\r\n";
+      headers_done_ = true;
+      const auto executor = co_await asio::this_coro::executor;
+      pipeline_.headers_seen(session_, txn_, txn_.message, executor);
+      auto verdict = stage(Stage::kData);
+      const Verdict v = co_await std::move(verdict);
+      auto reply = answer(milter::smfic::kEoh, v);
+      co_return co_await std::move(reply);
+    }
+    if (const auto* b = std::get_if<milter::BodyChunk>(&command)) {
+      append_body(b->data);
+      if (!negotiation_.expects_reply(milter::smfic::kBody)) co_return true;
+      auto write = send(milter::encode_continue());
+      co_return co_await std::move(write);
+    }
+    if (const auto* e = std::get_if<milter::EndOfMessage>(&command)) {
+      append_body(e->data);
+      auto finish = end_of_message();
+      co_return co_await std::move(finish);
+    }
+    if (std::holds_alternative<milter::Abort>(command)) {
+      if (in_transaction_) {
+        auto reset = pipeline_.reset(session_, txn_);
+        co_await std::move(reset);
+        in_transaction_ = false;
+      }
+      co_return true;
+    }
+    if (std::holds_alternative<milter::QuitNewConnection>(command)) {
+      if (in_transaction_) {
+        auto reset = pipeline_.reset(session_, txn_);
+        co_await std::move(reset);
+        in_transaction_ = false;
+      }
+      session_ = filters::Session{};
+      co_return true;
+    }
+    if (std::holds_alternative<milter::Quit>(command)) co_return false;
+    // DATA and unknown SMTP commands (when the MTA sends them anyway): nothing to decide.
+    const char code = milter::command_code(command);
+    if (!negotiation_.expects_reply(code)) co_return true;
+    auto write = send(milter::encode_continue());
+    co_return co_await std::move(write);
+  }
+
+  void start_transaction() {
+    txn_ = filters::Transaction{};
+    in_transaction_ = true;
+    headers_done_ = false;
+    too_big_ = false;
+    header_names_.clear();
+    started_ = std::chrono::steady_clock::now();
+  }
+
+  void add_header(const milter::Header& h) {
+    // With SMFIP_HDR_LEADSPC the value keeps the space after the colon, as it was sent.
+    std::string field = h.name;
+    field += ':';
+    if (!negotiation_.hdr_leadspc()) field += ' ';
+    field += h.value;
+    field += "\r\n";
+    header_names_.push_back({h.name, field});
+    if (txn_.message.size() + field.size() > snap_->config.limits.max_message_size) {
+      too_big_ = true;
+      return;
+    }
+    txn_.message += field;
+  }
+
+  void append_body(std::string_view chunk) {
+    if (txn_.message.size() + chunk.size() > snap_->config.limits.max_message_size) {
+      too_big_ = true;
+      return;
+    }
+    txn_.message.append(chunk);
+  }
+
+  // The 1-based position of each field among those of its name, as SMFIR_CHGHDRS counts.
+  std::vector<std::pair<std::string, std::uint32_t>> forged_fields() const {
+    std::vector<std::pair<std::string, std::uint32_t>> out;
+    std::map<std::string, std::uint32_t> seen;
+    for (const auto& [name, field] : header_names_) {
+      std::string key = name;
+      for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      const std::uint32_t index = ++seen[key];
+      if (filters::removed_on_forward(field, snap_->config.authserv_id)) {
+        out.emplace_back(name, index);
+      }
+    }
+    return out;
+  }
+
+  asio::awaitable<bool> end_of_message() {
+    filters::Decision decision;
+    if (too_big_) {
+      decision.action = filters::Action::kReject;
+      decision.code = 552;
+      decision.enhanced = "5.3.4";
+      decision.text = "Message size exceeds fixed limit";
+      decision.reason = "SMTP_MESSAGE_TOO_BIG";
+    } else {
+      if (!headers_done_) txn_.message.insert(0, "\r\n");  // no EOH seen: no headers
+      auto decide = pipeline_.decide(session_, txn_);
+      decision = co_await std::move(decide);
+    }
+    std::string replies;
+    std::string final_reply;
+    if (decision.action == filters::Action::kReject ||
+        decision.action == filters::Action::kTempfail) {
+      const milter::Encoded r =
+          milter::encode_reply_code(decision.code, decision.enhanced, decision.text);
+      replies = r.ok() ? r.packet
+                       : (decision.action == filters::Action::kTempfail ? milter::encode_tempfail()
+                                                                        : milter::encode_reject());
+      final_reply = fmt::format("{} {} {}", decision.code, decision.enhanced, decision.text);
+    } else {
+      const bool leadspc = negotiation_.hdr_leadspc();
+      for (const auto& [name, index] : forged_fields()) {
+        const milter::Encoded r = milter::encode_change_header(index, name, "", leadspc);
+        if (r.ok()) replies += r.packet;
+      }
+      std::vector<filters::Header> ours = txn_.add_headers;
+      ours.insert(ours.end(), decision.headers.begin(), decision.headers.end());
+      // Inserted at the top one by one: the last inserted ends up first.
+      for (auto it = ours.rbegin(); it != ours.rend(); ++it) {
+        const milter::Encoded r = milter::encode_insert_header(0, it->name, it->value, leadspc);
+        if (r.ok()) {
+          replies += r.packet;
+        } else {
+          spdlog::warn("{}: header {} not added: {}", tag(), it->name, r.error);
+        }
+      }
+      if (decision.action == filters::Action::kQuarantine) {
+        std::string why = decision.reason.empty() ? std::string("portcullis") : decision.reason;
+        for (const filters::Header& h : decision.headers) {
+          if (h.name == "X-Portcullis-Quarantine") why = h.value;
+        }
+        const milter::Encoded q = milter::encode_quarantine(why);
+        if (q.ok()) replies += q.packet;
+      }
+      replies += milter::encode_continue();
+      final_reply = "250 2.0.0 Ok (the MTA's own reply follows)";
+    }
+    filters::Outcome outcome{session_, txn_, std::move(decision), std::move(final_reply),
+                             txn_.message.size(),
+                             std::chrono::duration_cast<std::chrono::microseconds>(
+                                 std::chrono::steady_clock::now() - started_)};
+    pipeline_.observe(outcome);
+    auto reset = pipeline_.reset(session_, txn_);
+    co_await std::move(reset);
+    in_transaction_ = false;
+    auto write = send(std::move(replies));
+    co_return co_await std::move(write);
+  }
+
+  std::shared_ptr<TimedSocket> socket_;
+  std::shared_ptr<const Snapshot> snap_;
+  const filters::Pipeline& pipeline_;
+  std::uint64_t id_;
+  InputBuffer in_;
+  milter::PacketReader reader_;
+  milter::Negotiation negotiation_;
+  filters::Session session_;
+  filters::Transaction txn_;
+  bool in_transaction_ = false;
+  bool headers_done_ = false;
+  bool too_big_ = false;
+  std::vector<std::pair<std::string, std::string>> header_names_;  // name, whole field
+  std::chrono::steady_clock::time_point started_{};
+};
+
+}  // namespace
+
+asio::awaitable<void> run_milter_session(tcp::socket socket,
+                                         std::shared_ptr<const Snapshot> snapshot,
+                                         std::uint64_t id) {
+  MilterSession session(std::move(socket), std::move(snapshot), id);
+  try {
+    auto run = session.run();
+    co_await std::move(run);
+  } catch (const std::exception& e) {
+    spdlog::error("m{:x}: milter session failed: {}", id, e.what());
+  }
+}
+
+}  // namespace portcullis::proxy

@@ -1,0 +1,31 @@
+// The milter front door (DESIGN.md; issue "Milter front door"): one MTA connection speaking
+// the milter protocol (proxy/milter/), run through the very pipeline the proxy uses. Each
+// milter event maps onto a pipeline stage — connect, HELO, MAIL, RCPT, end of headers (the
+// DATA stage, and the header-section hint), end of message (the decision) — and verdicts
+// become milter replies: a refusal is SMFIR_REPLYCODE with the same code and text a proxy
+// client would get; at end of message our headers (Authentication-Results, X-Spam-*) are
+// inserted at the top, forged ones (rewrite_headers' rule) deleted, a quarantine is
+// SMFIR_QUARANTINE. SMFIC_ABORT resets the transaction; QUIT_NC starts a new connection
+// on the same socket.
+// Untrusted input: every byte from the MTA (bounded by the packet reader, the message by
+// limits.max_message_size). A malformed packet, an unknown command or a failed negotiation
+// is logged and closes this connection only.
+// Gaps: TCP only (no unix: sockets); Postfix's macros are read only for the queue id.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "proxy/snapshot.hpp"
+
+namespace portcullis::proxy {
+
+// Runs one milter connection to its end (QUIT, the MTA closing, an error, or `stop`).
+boost::asio::awaitable<void> run_milter_session(boost::asio::ip::tcp::socket socket,
+                                                std::shared_ptr<const Snapshot> snapshot,
+                                                std::uint64_t id);
+
+}  // namespace portcullis::proxy
