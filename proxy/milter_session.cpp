@@ -52,6 +52,10 @@ class MilterSession {
         spdlog::warn("{}: milter: {}; closing", tag(), decoded.message);
         break;
       }
+      if (const char* wrong = out_of_order(decoded.command)) {
+        spdlog::warn("{}: milter: {} (impossible sequence); closing", tag(), wrong);
+        break;
+      }
       auto handle = handle_command(decoded.command);
       if (!co_await std::move(handle)) break;
     }
@@ -64,6 +68,35 @@ class MilterSession {
 
  private:
   std::string tag() const { return fmt::format("m{:x}", id_); }
+
+  // Why `command` cannot come now, or null. The order is the protocol's: negotiation, then
+  // per connection CONNECT, HELO, then per transaction MAIL, RCPT…, headers, body, end of
+  // message; ABORT, QUIT and QUIT_NC may come at any time after negotiation.
+  const char* out_of_order(const milter::Command& command) const {
+    const char code = milter::command_code(command);
+    if (code == milter::smfic::kOptneg) return negotiated_ ? "a second option negotiation" : nullptr;
+    if (!negotiated_) return "a command before option negotiation";
+    switch (code) {
+      case milter::smfic::kMacro:
+      case milter::smfic::kAbort:
+      case milter::smfic::kQuit:
+      case milter::smfic::kQuitNc:
+        return nullptr;
+      case milter::smfic::kConnect:
+        return connected_ ? "a second CONNECT without QUIT_NC" : nullptr;
+      default:
+        break;
+    }
+    if (!connected_) return "a command before CONNECT";
+    switch (code) {
+      case milter::smfic::kHelo:
+      case milter::smfic::kMail:
+      case milter::smfic::kUnknown:
+        return nullptr;
+      default:
+        return in_transaction_ ? nullptr : "a message command before MAIL";
+    }
+  }
 
   asio::awaitable<std::optional<milter::Packet>> next_packet() {
     for (;;) {
@@ -114,6 +147,7 @@ class MilterSession {
   asio::awaitable<bool> handle_command(const milter::Command& command) {
     if (const auto* o = std::get_if<milter::OptionNegotiation>(&command)) {
       negotiation_ = milter::negotiate(*o);
+      negotiated_ = true;
       if (!negotiation_.ok) {
         spdlog::error("{}: milter negotiation failed: {}", tag(), negotiation_.error);
         co_return false;
@@ -123,6 +157,7 @@ class MilterSession {
     }
     if (std::holds_alternative<milter::Macros>(command)) co_return true;  // no reply, ever
     if (const auto* c = std::get_if<milter::Connect>(&command)) {
+      connected_ = true;
       session_ = filters::Session{};
       session_.id = tag();
       if (auto ip = config::IpAddress::parse(unbracket(c->address))) session_.client_ip = *ip;
@@ -205,6 +240,7 @@ class MilterSession {
         in_transaction_ = false;
       }
       session_ = filters::Session{};
+      connected_ = false;
       co_return true;
     }
     if (std::holds_alternative<milter::Quit>(command)) co_return false;
@@ -334,6 +370,8 @@ class MilterSession {
   milter::Negotiation negotiation_;
   filters::Session session_;
   filters::Transaction txn_;
+  bool negotiated_ = false;
+  bool connected_ = false;
   bool in_transaction_ = false;
   bool headers_done_ = false;
   bool too_big_ = false;

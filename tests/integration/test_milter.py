@@ -128,3 +128,184 @@ class MilterTest(GateTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+# --- the protocol from a scripted MTA: misbehaving peers ----------------------------------
+
+import socket  # noqa: E402
+import struct  # noqa: E402
+import time  # noqa: E402
+
+SMFIF_ALL = 0x1FF
+SMFIP_ALL = 0x1FFFFF
+
+
+def packet(code, data=b""):
+    return struct.pack(">I", len(data) + 1) + code + data
+
+
+class RawMta:
+    """Speaks the milter protocol to the gate as a script: what Postfix would send."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.buf = b""
+
+    def send(self, code, data=b""):
+        self.sock.sendall(packet(code, data))
+
+    def reply(self):
+        while len(self.buf) < 4 or len(self.buf) < 4 + struct.unpack(">I", self.buf[:4])[0]:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("closed by the gate")
+            self.buf += chunk
+        n = struct.unpack(">I", self.buf[:4])[0]
+        code, data = self.buf[4:5], self.buf[5:4 + n]
+        self.buf = self.buf[4 + n:]
+        return code, data
+
+    def closed(self, seconds=10):
+        self.sock.settimeout(seconds)
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return True
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+        except socket.timeout:
+            return False
+
+    def negotiate(self):
+        self.send(b"O", struct.pack(">III", 6, SMFIF_ALL, SMFIP_ALL))
+        return self.reply()
+
+    def close(self):
+        self.sock.close()
+
+
+class MilterProtocolTest(GateTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.milter_port = free_port()
+        cls.gate_ = cls.class_gate(
+            name="raw-milter-gate",
+            backend="maildir:%s" % os.path.join(cls.class_tmp, "unused"),
+            authserv_id=AUTHSERV, milter={"address": "127.0.0.1:%d" % cls.milter_port},
+            filters={"access": {"deny_senders": ["@blocked.test"]}, "helo": {}},
+            policy={"reject": 50, "add_header": -10})
+        cls.gate_.wait_log(r"milter listening on 127\.0\.0\.1:%d" % cls.milter_port)
+
+    def mta(self):
+        m = RawMta(self.milter_port)
+        self.addCleanup(m.close)
+        return m
+
+    def assert_still_serving(self):
+        m = self.mta()
+        code, data = m.negotiate()
+        self.assertEqual(code, b"O")
+        self.assertEqual(struct.unpack(">I", data[:4])[0], 6)
+
+    def test_a_whole_transaction(self):
+        m = self.mta()
+        code, data = m.negotiate()
+        version, actions, protocol = struct.unpack(">III", data[:12])
+        self.assertEqual(version, 6)
+        self.assertTrue(actions & 0x1 and actions & 0x20)       # ADDHDRS, QUARANTINE
+        self.assertTrue(protocol & 0x100000)                       # HDR_LEADSPC
+        m.send(b"D", b"C{daemon_name}\x00postfix\x00")              # macros: no reply
+        m.send(b"C", b"client.example\x004" + struct.pack(">H", 4567) + b"192.0.2.7\x00")
+        self.assertEqual(m.reply(), (b"c", b""))
+        m.send(b"H", b"client.example\x00")
+        self.assertEqual(m.reply(), (b"c", b""))
+        m.send(b"M", b"<a@good.test>\x00SIZE=100\x00")
+        self.assertEqual(m.reply(), (b"c", b""))
+        m.send(b"R", b"<b@example.org>\x00")
+        self.assertEqual(m.reply(), (b"c", b""))
+        m.send(b"L", b"From\x00 <a@good.test>\x00")                 # NR_HDR: no reply
+        m.send(b"L", b"X-Spam-Status\x00 Yes, forged\x00")
+        m.send(b"N")
+        self.assertEqual(m.reply(), (b"c", b""))
+        m.send(b"B", b"hello\r\n")
+        self.assertEqual(m.reply(), (b"c", b""))
+        m.send(b"E")
+        replies = []
+        while True:
+            code, data = m.reply()
+            replies.append((code, data))
+            if code in (b"c", b"a", b"r", b"t", b"y"):
+                break
+        codes = [c for c, _ in replies]
+        self.assertEqual(codes[-1], b"c", replies)
+        # The forged verdict header deleted (change header, index 1, empty value) …
+        self.assertIn((b"m", struct.pack(">I", 1) + b"X-Spam-Status\x00\x00"), replies)
+        # … ours inserted at the top.
+        inserted = [d for c, d in replies if c == b"i"]
+        self.assertTrue(any(b"X-Spam-Score\x00" in d for d in inserted), replies)
+        m.send(b"Q")
+        self.assertTrue(m.closed())
+
+    def test_refusal_is_our_reply_code(self):
+        m = self.mta()
+        m.negotiate()
+        m.send(b"C", b"client.example\x004" + struct.pack(">H", 4567) + b"192.0.2.7\x00")
+        m.reply()
+        m.send(b"M", b"<x@blocked.test>\x00")
+        code, data = m.reply()
+        self.assertEqual(code, b"y", data)
+        self.assertTrue(data.startswith(b"550 5.7.1 "), data)
+
+    def test_oversized_packet_closes_only_that_connection(self):
+        m = self.mta()
+        m.negotiate()
+        before = self.gate_.log_offset()
+        m.sock.sendall(struct.pack(">I", 50 * 1024 * 1024) + b"B")
+        self.assertTrue(m.closed())
+        self.gate_.wait_log(r"m[0-9a-f]+: milter: .*closing", since=before)
+        self.assert_still_serving()
+
+    def test_unknown_command_closes_the_connection(self):
+        m = self.mta()
+        m.negotiate()
+        before = self.gate_.log_offset()
+        m.send(b"Z", b"what")
+        self.assertTrue(m.closed())
+        self.gate_.wait_log(r"m[0-9a-f]+: milter: .*closing", since=before)
+        self.assert_still_serving()
+
+    def test_impossible_sequences_close_the_connection(self):
+        for script, why in [
+                ([(b"M", b"<a@good.test>\x00")], "a command before option negotiation"),
+                ([(b"O", None), (b"R", b"<b@example.org>\x00")], "a command before CONNECT"),
+                ([(b"O", None), (b"C", b"h\x004" + struct.pack(">H", 1) + b"192.0.2.7\x00"),
+                  (b"R", b"<b@example.org>\x00")], "a message command before MAIL")]:
+            m = self.mta()
+            before = self.gate_.log_offset()
+            for code, data in script:
+                if code == b"O":
+                    m.negotiate()
+                else:
+                    m.send(code, data)
+                    if code == b"C":
+                        m.reply()
+            self.assertTrue(m.closed(), why)
+            self.gate_.wait_log(r"milter: %s \(impossible sequence\); closing" % why, since=before)
+        self.assert_still_serving()
+
+    def test_abort_and_new_connection_on_one_socket(self):
+        m = self.mta()
+        m.negotiate()
+        for _ in range(2):
+            m.send(b"C", b"client.example\x004" + struct.pack(">H", 4567) + b"192.0.2.7\x00")
+            self.assertEqual(m.reply(), (b"c", b""))
+            m.send(b"M", b"<a@good.test>\x00")
+            self.assertEqual(m.reply(), (b"c", b""))
+            m.send(b"A")                                           # RSET: no reply
+            m.send(b"M", b"<a@good.test>\x00")
+            self.assertEqual(m.reply(), (b"c", b""))
+            m.send(b"K")                                           # QUIT_NC: next CONNECT
+        m.send(b"Q")
+        self.assertTrue(m.closed())
