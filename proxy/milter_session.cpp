@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <map>
 #include <optional>
@@ -155,7 +157,16 @@ class MilterSession {
       auto write = send(negotiation_.reply);
       co_return co_await std::move(write);
     }
-    if (std::holds_alternative<milter::Macros>(command)) co_return true;  // no reply, ever
+    if (const auto* m = std::get_if<milter::Macros>(&command)) {
+      // Postfix's queue id ("i") ties our log lines to its own; no reply, ever.
+      const auto id = m->find("i");
+      if (id && !id->empty() && id->size() <= 32 &&
+          std::all_of(id->begin(), id->end(),
+                      [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; })) {
+        queue_id_ = std::string(*id);
+      }
+      co_return true;
+    }
     if (const auto* c = std::get_if<milter::Connect>(&command)) {
       connected_ = true;
       session_ = filters::Session{};
@@ -184,6 +195,7 @@ class MilterSession {
         co_await std::move(reset);
       }
       start_transaction();
+      session_.id = queue_id_.empty() ? tag() : tag() + "/" + queue_id_;
       txn_.mail_from = unbracket(m->sender);
       auto verdict = stage(Stage::kMail);
       const Verdict v = co_await std::move(verdict);
@@ -370,6 +382,7 @@ class MilterSession {
   milter::Negotiation negotiation_;
   filters::Session session_;
   filters::Transaction txn_;
+  std::string queue_id_;  // the MTA's, from the "i" macro (printable, bounded)
   bool negotiated_ = false;
   bool connected_ = false;
   bool in_transaction_ = false;

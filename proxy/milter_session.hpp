@@ -10,7 +10,8 @@
 // Untrusted input: every byte from the MTA (bounded by the packet reader, the message by
 // limits.max_message_size). A malformed packet, an unknown command or a failed negotiation
 // is logged and closes this connection only.
-// Gaps: TCP only (no unix: sockets); Postfix's macros are read only for the queue id.
+// Gaps: TCP only (no unix: sockets); of Postfix's macros only the queue id ("i") is read
+// (log lines show mN/QUEUEID); milter connections are not part of the SIGTERM drain.
 #pragma once
 
 #include <cstdint>

@@ -221,6 +221,7 @@ class MilterProtocolTest(GateTestCase):
         self.assertEqual(m.reply(), (b"c", b""))
         m.send(b"H", b"client.example\x00")
         self.assertEqual(m.reply(), (b"c", b""))
+        m.send(b"D", b"Mi\x004Xb2Kq0Z1Tz1\x00")                   # the queue id
         m.send(b"M", b"<a@good.test>\x00SIZE=100\x00")
         self.assertEqual(m.reply(), (b"c", b""))
         m.send(b"R", b"<b@example.org>\x00")
@@ -247,6 +248,8 @@ class MilterProtocolTest(GateTestCase):
         self.assertTrue(any(b"X-Spam-Score\x00" in d for d in inserted), replies)
         m.send(b"Q")
         self.assertTrue(m.closed())
+        # The transaction's log line carries Postfix's queue id.
+        self.gate_.wait_log(r"m[0-9a-f]+/4Xb2Kq0Z1Tz1: ")
 
     def test_refusal_is_our_reply_code(self):
         m = self.mta()
