@@ -38,8 +38,9 @@ std::string unbracket(std::string_view address) {
 
 class MilterSession {
  public:
-  MilterSession(tcp::socket socket, std::shared_ptr<const Snapshot> snapshot, std::uint64_t id)
-      : socket_(TimedSocket::make(std::move(socket))),
+  MilterSession(std::shared_ptr<TimedSocket> socket, std::shared_ptr<const Snapshot> snapshot,
+                std::uint64_t id)
+      : socket_(std::move(socket)),
         snap_(std::move(snapshot)),
         pipeline_(*snap_->pipeline),
         id_(id) {}
@@ -394,7 +395,7 @@ class MilterSession {
 
 }  // namespace
 
-asio::awaitable<void> run_milter_session(tcp::socket socket,
+asio::awaitable<void> run_milter_session(std::shared_ptr<TimedSocket> socket,
                                          std::shared_ptr<const Snapshot> snapshot,
                                          std::uint64_t id) {
   MilterSession session(std::move(socket), std::move(snapshot), id);

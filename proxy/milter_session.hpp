@@ -11,7 +11,7 @@
 // limits.max_message_size). A malformed packet, an unknown command or a failed negotiation
 // is logged and closes this connection only.
 // Gaps: TCP only (no unix: sockets); of Postfix's macros only the queue id ("i") is read
-// (log lines show mN/QUEUEID); milter connections are not part of the SIGTERM drain.
+// (log lines show mN/QUEUEID).
 #pragma once
 
 #include <cstdint>
@@ -24,8 +24,12 @@
 
 namespace portcullis::proxy {
 
-// Runs one milter connection to its end (QUIT, the MTA closing, an error, or `stop`).
-boost::asio::awaitable<void> run_milter_session(boost::asio::ip::tcp::socket socket,
+class TimedSocket;
+
+// Runs one milter connection to its end: QUIT, the MTA closing, an error, or the socket
+// cancelled (TimedSocket::cancel, the server's drain) — then the MTA applies its
+// milter_default_action to what was in flight.
+boost::asio::awaitable<void> run_milter_session(std::shared_ptr<TimedSocket> socket,
                                                 std::shared_ptr<const Snapshot> snapshot,
                                                 std::uint64_t id);
 

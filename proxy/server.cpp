@@ -60,6 +60,7 @@ bool same_listeners(const std::vector<config::Listener>& a,
 struct Loop {
   asio::io_context ctx{1};
   std::unordered_map<std::uint64_t, std::weak_ptr<SmtpSession>> sessions;
+  std::unordered_map<std::uint64_t, std::weak_ptr<TimedSocket>> milter_sockets;
 };
 
 }  // namespace
@@ -190,14 +191,30 @@ struct Server::Impl {
       }
       backoff = std::chrono::milliseconds(10);
       ++active;
-      asio::co_spawn(loop.ctx, run_milter(std::move(socket), ++next_id), asio::detached);
+      asio::co_spawn(loop.ctx, run_milter(loop, TimedSocket::make(std::move(socket)), ++next_id),
+                     asio::detached);
     }
   }
 
-  asio::awaitable<void> run_milter(tcp::socket socket, std::uint64_t id) {
-    auto session = run_milter_session(std::move(socket), current(), id);
+  asio::awaitable<void> run_milter(Loop& loop, std::shared_ptr<TimedSocket> socket,
+                                   std::uint64_t id) {
+    loop.milter_sockets.emplace(id, socket);
+    auto session = run_milter_session(socket, current(), id);
     co_await std::move(session);
+    loop.milter_sockets.erase(id);
     --active;
+  }
+
+  // Drain: milter connections end now (the MTA tempfails what was in flight, per its
+  // milter_default_action): an MTA may keep one open for as long as its client stays.
+  void close_milter_connections() {
+    for (auto& loop : loops) {
+      asio::post(loop->ctx, [l = loop.get()] {
+        for (auto& [id, weak] : l->milter_sockets) {
+          if (auto s = weak.lock()) s->cancel();
+        }
+      });
+    }
   }
 
   asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, std::string name) {
@@ -289,6 +306,7 @@ struct Server::Impl {
       a->close(ignored);
     }
     for_each_session(&SmtpSession::drain);
+    close_milter_connections();
     asio::steady_timer tick(loops[0]->ctx);
     auto deadline = std::chrono::steady_clock::now() + grace;
     while (active.load() > 0 && std::chrono::steady_clock::now() < deadline) {
