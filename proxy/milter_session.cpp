@@ -29,6 +29,18 @@ namespace asio = boost::asio;
 using filters::Stage;
 using filters::Verdict;
 
+// The client address as MTAs write it in CONNECT: "192.0.2.7", "2001:db8::7", Sendmail's
+// "IPv6:2001:db8::7", or "[192.0.2.7]".
+std::string client_address(std::string_view address) {
+  if (address.size() >= 2 && address.front() == '[' && address.back() == ']') {
+    address = address.substr(1, address.size() - 2);
+  }
+  if (address.size() > 5 && (address.substr(0, 5) == "IPv6:" || address.substr(0, 5) == "ipv6:")) {
+    address.remove_prefix(5);
+  }
+  return std::string(address);
+}
+
 std::string unbracket(std::string_view address) {
   if (address.size() >= 2 && address.front() == '<' && address.back() == '>') {
     address = address.substr(1, address.size() - 2);
@@ -172,8 +184,9 @@ class MilterSession {
       connected_ = true;
       session_ = filters::Session{};
       session_.id = tag();
-      if (auto ip = config::IpAddress::parse(unbracket(c->address))) session_.client_ip = *ip;
-      session_.client_ip_text = c->address;
+      const std::string address = client_address(c->address);
+      if (auto ip = config::IpAddress::parse(address)) session_.client_ip = *ip;
+      session_.client_ip_text = address;
       session_.client_port = c->port;
       session_.local_hostname = snap_->config.hostname;
       session_.local_ips = snap_->local_ips;

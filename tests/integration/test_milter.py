@@ -9,6 +9,7 @@ ours. (GTUBE is the content-rules issue's: no rule engine in this build yet.)
 """
 import base64
 import os
+import re
 import smtplib
 import unittest
 
@@ -250,6 +251,28 @@ class MilterProtocolTest(GateTestCase):
         self.assertTrue(m.closed())
         # The transaction's log line carries Postfix's queue id.
         self.gate_.wait_log(r"m[0-9a-f]+/4Xb2Kq0Z1Tz1: ")
+
+    def test_client_address_forms(self):
+        # The access filter sees the client address whatever the MTA's notation.
+        gate = self.gate_
+        for family, address in [(b"4", b"192.0.2.7"), (b"6", b"IPv6:2001:db8::7"),
+                                (b"6", b"2001:db8::8")]:
+            m = self.mta()
+            m.negotiate()
+            before = gate.log_offset()
+            m.send(b"C", b"client.example\x00" + family + struct.pack(">H", 25) + address + b"\x00")
+            self.assertEqual(m.reply(), (b"c", b""))
+            m.send(b"M", b"<a@good.test>\x00")
+            m.reply()
+            m.send(b"R", b"<b@example.org>\x00")
+            m.reply()
+            m.send(b"N")
+            m.reply()
+            m.send(b"E")
+            while m.reply()[0] not in (b"c", b"a", b"r", b"t", b"y"):
+                pass
+            plain = address.decode().replace("IPv6:", "")
+            gate.wait_log(r"m[0-9a-f]+: client=\[%s\]:25 " % re.escape(plain), since=before)
 
     def test_refusal_is_our_reply_code(self):
         m = self.mta()
