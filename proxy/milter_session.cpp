@@ -84,6 +84,25 @@ class MilterSession {
  private:
   std::string tag() const { return fmt::format("m{:x}", id_); }
 
+  // What we ask of the MTA: besides the defaults, no reply (SMFIP_NR_*) for a body chunk
+  // (we decide at end of message) nor for the stages no filter of this snapshot hooks —
+  // every round trip saved is one the MTA does not wait for.
+  milter::NegotiationPolicy policy() const {
+    filters::StageMask hooked = 0;
+    for (const auto& entry : pipeline_.entries()) hooked |= entry.filter->stages();
+    milter::NegotiationPolicy p;
+    p.wanted_protocol |= milter::smfip::kNrBody;
+    const auto unhooked = [&](Stage s, std::uint32_t flag) {
+      if ((hooked & filters::stage_bit(s)) == 0) p.wanted_protocol |= flag;
+    };
+    unhooked(Stage::kConnect, milter::smfip::kNrConn);
+    unhooked(Stage::kHelo, milter::smfip::kNrHelo);
+    unhooked(Stage::kMail, milter::smfip::kNrMail);
+    unhooked(Stage::kRcpt, milter::smfip::kNrRcpt);
+    unhooked(Stage::kData, milter::smfip::kNrEoh);
+    return p;
+  }
+
   // Why `command` cannot come now, or null. The order is the protocol's: negotiation, then
   // per connection CONNECT, HELO, then per transaction MAIL, RCPT…, headers, body, end of
   // message; ABORT, QUIT and QUIT_NC may come at any time after negotiation.
@@ -161,7 +180,7 @@ class MilterSession {
 
   asio::awaitable<bool> handle_command(const milter::Command& command) {
     if (const auto* o = std::get_if<milter::OptionNegotiation>(&command)) {
-      negotiation_ = milter::negotiate(*o);
+      negotiation_ = milter::negotiate(*o, policy());
       negotiated_ = true;
       if (!negotiation_.ok) {
         spdlog::error("{}: milter negotiation failed: {}", tag(), negotiation_.error);
