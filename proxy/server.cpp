@@ -147,53 +147,28 @@ struct Server::Impl {
   void open_listeners() {
     const auto& cfg = current()->config;
     for (const auto& l : cfg.listeners) {
-      auto address = asio::ip::make_address(l.address.host);
-      tcp::endpoint ep(address, l.address.port);
-      auto acceptor = std::make_unique<tcp::acceptor>(loops[0]->ctx);
-      acceptor->open(ep.protocol());
-      acceptor->set_option(tcp::acceptor::reuse_address(true));
-      acceptor->bind(ep);
-      acceptor->listen(asio::socket_base::max_listen_connections);
-      auto bound = acceptor->local_endpoint();
-      spdlog::info("listening on {}:{} ({})", bound.address().to_string(), bound.port(), l.name);
-      asio::co_spawn(loops[0]->ctx, accept_loop(*acceptor, l.name), asio::detached);
-      acceptors.push_back(std::move(acceptor));
+      listen(l.address, l.name, false);
     }
-    if (cfg.milter) {
-      tcp::endpoint ep(asio::ip::make_address(cfg.milter->host), cfg.milter->port);
-      auto acceptor = std::make_unique<tcp::acceptor>(loops[0]->ctx);
-      acceptor->open(ep.protocol());
-      acceptor->set_option(tcp::acceptor::reuse_address(true));
-      acceptor->bind(ep);
-      acceptor->listen(asio::socket_base::max_listen_connections);
-      auto bound = acceptor->local_endpoint();
-      spdlog::info("milter listening on {}:{}", bound.address().to_string(), bound.port());
-      asio::co_spawn(loops[0]->ctx, milter_accept_loop(*acceptor), asio::detached);
-      acceptors.push_back(std::move(acceptor));
-    }
+    if (cfg.milter) listen(*cfg.milter, "milter", true);
   }
 
-  // MTAs connecting to the milter front door: no connection limits of their own (the MTA
-  // has them), each on the next event loop.
-  asio::awaitable<void> milter_accept_loop(tcp::acceptor& acceptor) {
-    std::chrono::milliseconds backoff{10};
-    while (acceptor.is_open()) {
-      Loop& loop = *loops[next_loop++ % loops.size()];
-      auto [ec, socket] =
-          co_await acceptor.async_accept(loop.ctx, asio::as_tuple(asio::use_awaitable));
-      if (ec == asio::error::operation_aborted || !acceptor.is_open()) break;
-      if (ec) {
-        spdlog::warn("accept on milter: {}; retrying in {} ms", ec.message(), backoff.count());
-        asio::steady_timer t(acceptor.get_executor(), backoff);
-        co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
-        backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));
-        continue;
-      }
-      backoff = std::chrono::milliseconds(10);
-      ++active;
-      asio::co_spawn(loop.ctx, run_milter(loop, TimedSocket::make(std::move(socket)), ++next_id),
-                     asio::detached);
+  // Opens one listening socket and starts its accept loop: SMTP clients, or MTAs at the
+  // milter front door.
+  void listen(const config::Endpoint& at, const std::string& name, bool milter) {
+    tcp::endpoint ep(asio::ip::make_address(at.host), at.port);
+    auto acceptor = std::make_unique<tcp::acceptor>(loops[0]->ctx);
+    acceptor->open(ep.protocol());
+    acceptor->set_option(tcp::acceptor::reuse_address(true));
+    acceptor->bind(ep);
+    acceptor->listen(asio::socket_base::max_listen_connections);
+    auto bound = acceptor->local_endpoint();
+    if (milter) {
+      spdlog::info("milter listening on {}:{}", bound.address().to_string(), bound.port());
+    } else {
+      spdlog::info("listening on {}:{} ({})", bound.address().to_string(), bound.port(), name);
     }
+    asio::co_spawn(loops[0]->ctx, accept_loop(*acceptor, name, milter), asio::detached);
+    acceptors.push_back(std::move(acceptor));
   }
 
   asio::awaitable<void> run_milter(Loop& loop, std::shared_ptr<TimedSocket> socket,
@@ -217,7 +192,9 @@ struct Server::Impl {
     }
   }
 
-  asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, std::string name) {
+  // Each accepted socket goes to the next event loop. MTAs at the milter front door have
+  // no connection limits of ours (the MTA has them); SMTP clients are admitted.
+  asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, std::string name, bool milter) {
     std::chrono::milliseconds backoff{10};
     while (acceptor.is_open()) {
       Loop& loop = *loops[next_loop++ % loops.size()];
@@ -233,7 +210,14 @@ struct Server::Impl {
         continue;
       }
       backoff = std::chrono::milliseconds(10);
-      admit(loop, std::move(socket));
+      if (milter) {
+        ++active;
+        asio::co_spawn(loop.ctx,
+                       run_milter(loop, TimedSocket::make(std::move(socket)), ++next_id),
+                       asio::detached);
+      } else {
+        admit(loop, std::move(socket));
+      }
     }
   }
 
