@@ -5,8 +5,8 @@ namespace portcullis::rules {
 bool Target::decoded() const {
   switch (kind) {
     case TargetKind::kHeader:
-      return form != HeaderForm::kRaw;
     case TargetKind::kAllHeaders:
+      return form != HeaderForm::kRaw;
     case TargetKind::kFull:
       return false;
     default:
@@ -30,7 +30,8 @@ std::string Target::key() const {
       }
       return key;
     }
-    case TargetKind::kAllHeaders: return "header:ALL";
+    case TargetKind::kAllHeaders:
+      return form == HeaderForm::kRaw ? "header:ALL:raw" : "header:ALL";
     case TargetKind::kSubject: return "subject";
     case TargetKind::kFrom: return "from";
     case TargetKind::kBody: return "body";

@@ -14,7 +14,7 @@ namespace portcullis::rules {
 // What a pattern is matched against (`target:` in the rule file).
 enum class TargetKind : std::uint8_t {
   kHeader,          // header:<Name>[|<Name>…][:raw|:addr|:name] — the fields of those names
-  kAllHeaders,      // header:ALL — the whole header section, unfolded, "Name: value" lines
+  kAllHeaders,      // header:ALL[:raw] — every field, one "Name: value" line each
   kSubject,         // subject — decoded Subject
   kFrom,            // from — decoded From
   kBody,            // body — rendered decoded text (MessageView::body_text), valid UTF-8
