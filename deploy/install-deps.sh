@@ -12,7 +12,7 @@ build_pkgs=(cmake make g++ ninja-build pkg-config ccache
   libgtest-dev libgmock-dev libbenchmark-dev libc-ares-dev libpsl-dev publicsuffix
   libgmime-3.0-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev libhiredis-dev)
 test_pkgs=(postfix swaks libnet-ssleay-perl redis-server dnsmasq-base clamav-daemon
-  clang libclang-rt-14-dev python3 python3-dkim python3-dnspython)
+  clang libclang-rt-14-dev python3 python3-dkim python3-dnspython spamassassin)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-}" = "--test" ]; then want+=("${test_pkgs[@]}"); fi
