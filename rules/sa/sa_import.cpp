@@ -508,6 +508,8 @@ std::size_t ImportResult::regex_active() const {
   std::size_t n = regex_rules();
   for (const auto& s : skipped)
     if (is_regex_kind(s.kind) && s.inactive_in_sa) --n;
+  for (const auto& rule : rules)  // imported anyway with ImportOptions::include_disabled
+    if (!rule.is_meta() && std::find(rule.tags.begin(), rule.tags.end(), "sa-disabled") != rule.tags.end()) --n;
   return n;
 }
 

@@ -252,6 +252,7 @@ TEST(SaImport, DebianRules) {
   ImportResult with_disabled = import_sa(dir, all);
   EXPECT_GE(static_cast<double>(with_disabled.regex_imported()),
             0.95 * static_cast<double>(with_disabled.regex_rules()));
+  EXPECT_EQ(with_disabled.regex_active(), r.regex_active());
   // Every converted pattern survives the trip through the YAML files byte for byte.
   const auto out = std::filesystem::temp_directory_path() /
                    ("sa_debian_" + std::to_string(reinterpret_cast<std::uintptr_t>(&r)));
