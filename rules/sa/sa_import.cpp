@@ -204,7 +204,13 @@ class Importer {
     std::sort(ordered.begin(), ordered.end(),
               [](const CfRule* a, const CfRule* b) { return a->order < b->order; });
     for (const CfRule* rule : ordered) {
-      if (rule->kind != "meta") outcomes_[rule->name] = convert(*rule);
+      if (rule->kind == "meta") continue;
+      Outcome outcome = convert(*rule);
+      // With include_disabled, a disabled rule that cannot be converted is still one SA
+      // never runs.
+      if (outcome.kind == Outcome::kSkipped && sa_score(set_, rule->name, options_.score_set) == 0)
+        outcome.kind = Outcome::kInactive;
+      outcomes_[rule->name] = std::move(outcome);
     }
     for (const CfRule* rule : ordered) {
       if (rule->kind == "meta") resolve_meta(rule->name, 0);
