@@ -32,6 +32,13 @@ struct Limits {
   std::size_t max_depth = 20;                   // multipart / message/rfc822 nesting
   std::size_t max_decoded_bytes = 64u << 20;    // sum of decoded part contents kept
   std::size_t max_text_bytes = 4u << 20;        // body text and raw body, each
+  std::size_t max_header_fields = 1000;         // top-level header fields kept
+  std::size_t max_urls = 1000;                  // distinct URLs kept
+  // SpamAssassin's body_part_scan_size / rawbody_part_scan_size (its defaults): each text
+  // part's rendered text is cut after this many characters, its raw text after this many
+  // bytes (at the next newline or space within 1 KiB). 0 = no cut.
+  std::size_t body_part_scan_size = 50000;
+  std::size_t rawbody_part_scan_size = 500000;
 };
 
 struct HeaderField {
@@ -57,7 +64,9 @@ enum class Anomaly : std::uint8_t {
   kTooLarge,         // decoded bytes or text bytes over the limit: the rest not decoded
   kBadBoundary,      // multipart without its boundary, or the closing boundary missing
   kBadEncoding,      // undecodable base64 / unknown transfer encoding
-  kUnknownCharset,   // charset GMime/iconv cannot convert: bytes taken as Latin-1
+  kUnknownCharset,   // charset GMime/iconv cannot convert: bytes taken as Windows-1252
+                     // (SpamAssassin's last resort; Latin-1 except in 0x80-0x9F)
+  kTooManyHeaders,   // more top-level header fields than max_header_fields: the rest dropped
 };
 std::string_view anomaly_symbol(Anomaly anomaly);  // "MIME_TOO_MANY_PARTS", ...
 
