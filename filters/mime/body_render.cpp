@@ -40,7 +40,7 @@ void append_collapsed(std::string& out, std::string_view s) {
   while (i < n) {
     const auto c = static_cast<unsigned char>(s[i]);
     // Plain characters: copy.
-    if (c >= 0x21 && c < 0x80) {
+    if (c >= 0x21 && c < 0x7F) {
       const std::size_t start = i;
       while (i < n) {
         const auto d = static_cast<unsigned char>(s[i]);

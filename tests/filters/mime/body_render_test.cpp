@@ -20,6 +20,7 @@ TEST(BodyRender, WhitespaceRunsAndParagraphs) {
   EXPECT_EQ(collapse("end\n"), "end ");
   EXPECT_EQ(collapse("nb\u00a0sp\u3000x"), "nb sp x");
   EXPECT_EQ(collapse(std::string_view("nul\0x", 5)), "nul\nx");
+  EXPECT_EQ(collapse("del\x7f  x"), "del\x7f x");  // found by the fuzzer: DEL looped forever
 }
 
 TEST(BodyRender, LongLinesCutAtTheLastSpace) {

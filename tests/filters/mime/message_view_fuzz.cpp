@@ -23,7 +23,9 @@ void check(std::string_view in, const portcullis::mime::Limits& limits) {
   FUZZ_CHECK(view.part_count() <= limits.max_parts);
   FUZZ_CHECK(view.urls().size() <= limits.max_urls);
   FUZZ_CHECK(view.headers().size() <= limits.max_header_fields);
-  if (limits.max_text_bytes > view.subject().size() + 1) {
+  // A subject over 2048 bytes is cut into lines like any other (SA's array), so only shorter
+  // ones show up unchanged.
+  if (limits.max_text_bytes > view.subject().size() + 1 && view.subject().size() <= 2048) {
     FUZZ_CHECK(view.body_text().substr(0, view.subject().size()) == view.subject());
   }
   for (const auto& h : view.headers()) {
