@@ -19,7 +19,7 @@ bool is_word(char c) {
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 
 bool starts_with_ci(std::string_view s, std::size_t pos, std::string_view prefix) {
-  if (s.size() - pos < prefix.size() || pos > s.size()) return false;
+  if (pos > s.size() || s.size() - pos < prefix.size()) return false;
   for (std::size_t i = 0; i < prefix.size(); ++i) {
     if (lower(s[pos + i]) != lower(prefix[i])) return false;
   }
@@ -290,8 +290,7 @@ std::string clean_ip(std::string_view ip) {
     bool zone = true;
     for (std::size_t i = p + 1; i < s.size() && zone; ++i) {
       const char c = s[i];
-      zone = is_word(c) || c == '.' || c == '~' || c == '-';
-      if (c == '_') zone = true;
+      zone = is_word(c) || c == '.' || c == '~' || c == '-';  // [A-Z0-9._~-], any case
     }
     if (zone) {
       s = s.substr(0, p);

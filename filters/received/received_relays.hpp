@@ -12,17 +12,23 @@
 // forms of those) or the field shows authentication (ESMTPA, ESMTPSA, "Authenticated
 // sender:", …); the first other relay and all below it are untrusted (and external).
 // Untrusted input: every Received value and every originating-IP value. Parsing is a
-// hand-written scan (no regex engine, no recursion), linear in the field length per format
-// tried; about 90 formats are tried in SpamAssassin's order.
+// hand-written scan: the ~90 formats are stated with a small compile-time backtracking
+// matcher (match_kit.hpp: no regex engine, nothing compiled per call, recursion depth fixed
+// by the patterns) and tried in SpamAssassin's order with its greedy/lazy semantics.
 // Limits: the topmost kMaxReceivedFields fields are read, the rest ignored (counted); a
 // value longer than kMaxFieldBytes is not parsed (counted unparseable, as SpamAssassin
-// counts a field it cannot read); originating-IP values are read up to
-// kMaxOriginatingBytes. Output is therefore bounded.
+// counts a field it cannot read); each value gets a budget of matcher steps (plenty for
+// real lines; a value that spends it is counted unparseable); originating-IP values are
+// read up to kMaxOriginatingBytes and at most kOriginatingIpHeaders.size() of them.
+// Output is therefore bounded.
 // Gaps: RFC 2047 encoded words in Received values are not decoded (SpamAssassin decodes
 // them first); non-ASCII whitespace (U+0085, U+00A0) is not treated as whitespace; no
 // trusted_networks/internal_networks/msa_networks configuration and no "originating" hint
 // (SpamAssassin's msa= is therefore always 0, intl= equals trusted); fields below the
-// 50th are dropped where SpamAssassin reads them all.
+// 50th are dropped where SpamAssassin reads them all; a value over kMaxFieldBytes or over
+// the step budget may be one SpamAssassin reads. SpamAssassin uses only the last instance
+// of each originating-IP header: a caller passing every instance gets one relay per
+// instance.
 #pragma once
 
 #include <array>
