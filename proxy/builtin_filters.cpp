@@ -2,6 +2,7 @@
 
 #include "filters/access/access_filter.hpp"
 #include "filters/antivirus/antivirus_filter.hpp"
+#include "filters/content/rules_filter.hpp"
 #include "filters/dkim/dkim_filter.hpp"
 #include "filters/dmarc/dmarc_filter.hpp"
 #include "filters/helo/helo_filter.hpp"
@@ -17,6 +18,7 @@ filters::FilterRegistry builtin_filters() {
       filters::spf::make_spf_factory(),
       filters::dkim::make_dkim_factory(),
       filters::dmarc::make_dmarc_factory(),
+      filters::content::make_rules_factory(),
   };
 }
 

@@ -3,6 +3,9 @@
 //   portcullis --check-config --config FILE  validate and exit (0 ok, 2 errors)
 //   portcullis scan --config FILE [--client-ip IP] [--helo NAME] [--mail-from ADDR]
 //                   [--rcpt ADDR]... [--json] MESSAGE...
+//   portcullis rules lint PATH...            validate and compile rule files
+//   portcullis rules test --rules PATH... [--config FILE] [--json] MESSAGE...
+//   portcullis rules import-sa DIR --output DIR [--include-disabled]
 #include <cstdio>
 #include <exception>
 #include <iostream>
@@ -16,6 +19,7 @@
 #include "proxy/builtin_filters.hpp"
 #include "proxy/gate_services.hpp"
 #include "proxy/logging.hpp"
+#include "proxy/rules_command.hpp"
 #include "proxy/scan_command.hpp"
 #include "proxy/server.hpp"
 
@@ -61,6 +65,29 @@ int main(int argc, char** argv) {
       ->allow_extra_args(false);
   scan_cmd->add_flag("--json", scan.json, "one JSON object per message");
   scan_cmd->add_option("MESSAGE", scan.files, "message files (RFC 5322)")->required();
+  auto* rules_cmd = app.add_subcommand("rules", "the security team's rule tools");
+  rules_cmd->require_subcommand(1);
+  std::vector<std::string> lint_paths;
+  std::string rules_cache;
+  auto* lint_cmd = rules_cmd->add_subcommand("lint", "validate and compile rule files");
+  lint_cmd->add_option("PATH", lint_paths, "rule files or directories")->required();
+  lint_cmd->add_option("--cache-dir", rules_cache, "compiled database cache");
+  pc::proxy::RulesTestOptions rules_test;
+  auto* test_cmd = rules_cmd->add_subcommand("test", "which rules hit each message, and where");
+  test_cmd->add_option("--rules", rules_test.rules, "rule files or directories")
+      ->required()
+      ->allow_extra_args(false);
+  test_cmd->add_option("--config", rules_test.config, "take policy thresholds from this config");
+  test_cmd->add_option("--cache-dir", rules_test.cache_dir, "compiled database cache");
+  test_cmd->add_flag("--json", rules_test.json, "one JSON object per message");
+  test_cmd->add_option("MESSAGE", rules_test.messages, "message files (RFC 5322)")->required();
+  std::string sa_dir, sa_output;
+  auto* import_cmd = rules_cmd->add_subcommand("import-sa", "convert SpamAssassin .cf rules");
+  import_cmd->add_option("DIR", sa_dir, "directory of SpamAssassin .cf files")->required();
+  import_cmd->add_option("--output", sa_output, "directory for the YAML rule files")->required();
+  bool sa_disabled = false;
+  import_cmd->add_flag("--include-disabled", sa_disabled,
+                       "also the rules SpamAssassin never runs (score 0), at score 0");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -68,6 +95,11 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : kExitUsage;
   }
 
+  if (*rules_cmd) {
+    if (*lint_cmd) return pc::proxy::run_rules_lint(lint_paths, rules_cache, std::cout, std::cerr);
+    if (*test_cmd) return pc::proxy::run_rules_test(rules_test, std::cout, std::cerr);
+    return pc::proxy::run_rules_import_sa(sa_dir, sa_output, sa_disabled, std::cout, std::cerr);
+  }
   auto counters = std::make_shared<pc::filters::Counters>();
   // Filters log while the configuration loads (an engine's load time): in our format from
   // the start; the configured format takes over once the file is read.

@@ -12,6 +12,7 @@
 
 #include "filters/api/auth_results.hpp"
 #include "filters/api/pipeline.hpp"
+#include "filters/api/report_sections.hpp"
 #include "proxy/snapshot.hpp"
 #include "proxy/transaction_log.hpp"
 
@@ -26,7 +27,12 @@ struct ScanResult {
   double score = 0;
   std::vector<filters::Symbol> symbols;
   std::string auth_json;  // the "auth" section (auth_results.hpp), "" when no auth filter ran
+  filters::ReportSections sections;  // other filters' sections ("rules")
 };
+
+void take_sections(ScanResult& r, const filters::Transaction& t) {
+  if (const auto* sections = t.results.get<filters::ReportSections>()) r.sections = *sections;
+}
 
 std::string reply_text(int code, const std::string& enhanced, const std::string& text) {
   std::string out = std::to_string(code);
@@ -46,6 +52,7 @@ ScanResult refused(const filters::Verdict& v, std::string stage, const filters::
   r.symbols.insert(r.symbols.end(), t.symbols.begin(), t.symbols.end());
   r.score = filters::total_score(r.symbols);
   r.auth_json = filters::auth_report_json(t);
+  take_sections(r, t);
   return r;
 }
 
@@ -98,6 +105,7 @@ boost::asio::awaitable<ScanResult> scan_one(const filters::Pipeline& pipeline,
     r.reply = "250 2.0.0 Ok";
   }
   r.auth_json = filters::auth_report_json(txn);
+  take_sections(r, txn);
   co_return r;
 }
 
@@ -108,7 +116,8 @@ std::string json_result(const std::string& file, const ScanResult& r) {
     symbols += fmt::format("{{\"name\":{},\"score\":{},\"detail\":{}}}", json_quote(s.name),
                            s.score, json_quote(s.detail));
   }
-  const std::string auth = r.auth_json.empty() ? "" : ",\"auth\":" + r.auth_json;
+  std::string auth = r.auth_json.empty() ? "" : ",\"auth\":" + r.auth_json;
+  for (const auto& section : r.sections) auth += "," + json_quote(section.name) + ":" + section.json;
   return fmt::format(
       "{{\"file\":{},\"action\":\"{}\",\"reply\":{},\"score\":{},\"symbols\":[{}],"
       "\"stage\":\"{}\"{}}}",

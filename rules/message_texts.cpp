@@ -112,7 +112,13 @@ const std::string& MessageTexts::relay_header(std::string_view name) {
     std::vector<std::string_view> received;
     if (!input_.received_by_us.empty()) received.push_back(input_.received_by_us);
     for (const mime::HeaderField* f : view().fields("received")) received.push_back(f->raw);
-    const received::RelayHeaders r = received::relay_headers(received);
+    std::vector<std::string_view> originating;
+    for (std::string_view name : received::kOriginatingIpHeaders) {
+      // SpamAssassin reads only the last instance of each of these fields.
+      const auto fields = view().fields(name);
+      if (!fields.empty()) originating.push_back(fields.back()->raw);
+    }
+    const received::RelayHeaders r = received::relay_headers(received, originating);
     relays_.emplace();
     (*relays_)["x-spam-relays-trusted"] = r.trusted;
     (*relays_)["x-spam-relays-untrusted"] = r.untrusted;
@@ -197,8 +203,12 @@ const std::vector<std::string_view>& MessageTexts::items(const Target& target, b
             text += '\n';
             break;
           case HeaderForm::kAddr:
-          case HeaderForm::kName:
-            for (std::string_view part : split_addresses(f.raw)) {
+          case HeaderForm::kName: {
+            // Names are read from the decoded value when the raw one has encoded words (an
+            // encoded comma could split a name there; SpamAssassin decodes after parsing).
+            const bool decode = target.form == HeaderForm::kName &&
+                                f.raw.find("=?") != std::string::npos;
+            for (std::string_view part : split_addresses(decode ? f.decoded : f.raw)) {
               const Mailbox m = parse_mailbox(part);
               const std::string& value = target.form == HeaderForm::kAddr ? m.address : m.name;
               if (value.empty()) continue;
@@ -206,6 +216,7 @@ const std::vector<std::string_view>& MessageTexts::items(const Target& target, b
               text += value;
             }
             break;
+          }
         }
       }
       if (!found) {

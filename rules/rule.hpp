@@ -29,8 +29,8 @@ enum class TargetKind : std::uint8_t {
 enum class HeaderForm : std::uint8_t {
   kDecoded,  // header:Subject — RFC 2047 decoded, trimmed
   kRaw,      // header:Subject:raw — as written (unfolded)
-  kAddr,     // header:From:addr — the first address (local@domain)
-  kName,     // header:From:name — the first display name
+  kAddr,     // header:From:addr — every address (local@domain), one per line
+  kName,     // header:From:name — every display name (RFC 2047 decoded), one per line
 };
 
 // Header targets match one text: every field of the named headers, in message order, each

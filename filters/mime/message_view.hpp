@@ -1,6 +1,8 @@
 // The parsed view of one buffered message (DESIGN.md "Transaction": raw bytes + a lazily
-// parsed MIME view), built once with GMime 3 and read by the content rules. Untrusted input:
-// every byte of the message. Limits (parts, nesting depth, decoded bytes) stop the walk and
+// parsed MIME view), built once and read by the content rules: the MIME structure is split
+// by our own bounded walker (string views into the message, SpamAssassin's rules for broken
+// structure, limits applied as it goes); GMime 3 decodes parameters and converts charsets.
+// Untrusted input: every byte of the message. Limits (parts, nesting depth, decoded bytes) stop the walk and
 // become anomalies (symbols), never crashes or unbounded memory. What the view holds:
 //   - top-level header fields in order, raw (as written, unfolded) and decoded (RFC 2047 words
 //     and RFC 2231 parameters decoded, converted to UTF-8);

@@ -2,10 +2,10 @@
 smtpd consults portcullis through `smtpd_milters = inet:127.0.0.1:PORT` (milter_default_action
 = tempfail), the same pipeline and verdicts as the proxy. A clean message lands in the
 Postfix mailbox carrying our Authentication-Results and X-Spam headers (and without a forged
-Authentication-Results claiming our authserv-id); an EICAR attachment and a blocklisted
-sender are refused with portcullis's own reply text as the SMTP client sees it through
-Postfix. Every test fails if portcullis is not in the path: the headers and reply texts are
-ours. (GTUBE is the content-rules issue's: no rule engine in this build yet.)
+Authentication-Results claiming our authserv-id); an EICAR attachment, GTUBE (the shipped
+content rules) and a blocklisted sender are refused with portcullis's own reply text as the
+SMTP client sees it through Postfix. Every test fails if portcullis is not in the path: the
+headers and reply texts are ours.
 """
 import base64
 import os
@@ -54,6 +54,7 @@ class MilterTest(GateTestCase):
                 "access": {"deny_senders": ["@blocked.test"]},
                 "spf": {},
                 "antivirus": {"database": os.path.join(SOURCE, "deploy", "clamav")},
+                "rules": {"dir": os.path.join(SOURCE, "rules", "default")},
             },
             policy={"reject": 50, "add_header": -10})
         cls.gate_.wait_log(r"milter listening on 127\.0\.0\.1:%d" % cls.milter_port)
@@ -107,6 +108,18 @@ class MilterTest(GateTestCase):
             self.send(with_eicar("virus one"))
         self.assertEqual(cm.exception.smtp_code, 554, cm.exception)
         self.assertIn(b"5.7.1 Message rejected: virus", cm.exception.smtp_error)
+        self.pf.wait_queue_empty()
+
+    def test_gtube_refused_with_our_text(self):
+        gtube = open(os.path.join(SHARED, "testdata", "messages",
+                                  "spamassassin-sample-spam-gtube.eml"), "rb").read()
+        gtube = gtube.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+        with self.assertRaises(smtplib.SMTPDataError) as cm:
+            self.send(gtube)
+        self.assertEqual(cm.exception.smtp_code, 554, cm.exception)
+        # The shipped GTUBE rule's own reply text, as Postfix passes it on.
+        self.assertIn(b"5.7.1", cm.exception.smtp_error)
+        self.assertIn(b"GTUBE", cm.exception.smtp_error)
         self.pf.wait_queue_empty()
 
     def test_blocklisted_sender_refused_at_mail(self):

@@ -710,7 +710,7 @@ class ReloadTest(PipelineTestCase):
                  "did you mean 192.0.2.0/24?"),
                 ('  acess: {deny_senders: ["@new.example"]}\n',
                  "filters.acess: unknown filter; did you mean 'access'?"),
-                ('  rules: {}\n', "filters.rules: not supported by this build yet"),
+                ('  dnsbl: {}\n', "filters.dnsbl: not supported by this build yet"),
                 ('  helo: {scores: {HELO_NOT_FQD: 2}}\n',
                  "filters.helo.scores.HELO_NOT_FQD: unknown key; did you mean 'HELO_NOT_FQDN'?")]:
             since = self.reload(gate, top + "filters:\n" + section, ok=False)
@@ -792,10 +792,10 @@ class FilterConfigCheckTest(unittest.TestCase):
         self.assertProblems(
             HEAD + 'filters:\n'
             '  acess: {}\n'
-            '  rules: {}\n'
+            '  dnsbl: {}\n'
             '  access: {sender_reply: "550 4.7.1 Nope", deadline: 0ms}\n',
             [(5, 3, "filters.acess: unknown filter; did you mean 'access'?"),
-             (6, 3, "filters.rules: not supported by this build yet"),
+             (6, 3, "filters.dnsbl: not supported by this build yet"),
              (7, 26, 'filters.access.sender_reply: the enhanced status code 4.7.1 does not '
                      'match reply code 550 (its class must be 5), got "550 4.7.1 Nope"'),
              (7, 54, "filters.access.deadline: expected a duration from 1ms to 10m, got \"0ms\"")])

@@ -358,7 +358,7 @@ class ScanCliTest(unittest.TestCase):
         line = head.count("\n") + 2
         for section, col, message in [
                 ("  acess: {}\n", 3, "filters.acess: unknown filter; did you mean 'access'?"),
-                ("  rules: {}\n", 3, "filters.rules: not supported by this build yet"),
+                ("  dnsbl: {}\n", 3, "filters.dnsbl: not supported by this build yet"),
                 ("  access: {deny_clients: [192.0.2.0/33]}\n", 27,
                  "filters.access.deny_clients[0]: "),
                 ("  access: {deny_clients: [192.0.2.1/24]}\n", 27,

@@ -132,8 +132,8 @@ TEST_F(BuilderTest, UnknownFilterWithDidYouMean) {
   EXPECT_EQ(problem_of("filters:\n  content_scanner: {}\n"),
             "t.yaml:4:3: filters.content_scanner: unknown filter");
   // Filters of DESIGN.md not built yet are candidates too.
-  EXPECT_EQ(problem_of("filters: { rulse: {} }\n"),
-            "t.yaml:3:12: filters.rulse: unknown filter; did you mean 'rules'?");
+  EXPECT_EQ(problem_of("filters: { dnsbi: {} }\n"),
+            "t.yaml:3:12: filters.dnsbi: unknown filter; did you mean 'dnsbl'?");
 }
 
 TEST_F(BuilderTest, FiltersNotBuiltYetAreRefusedByName) {
@@ -147,11 +147,11 @@ TEST_F(BuilderTest, FiltersNotBuiltYetAreRefusedByName) {
     EXPECT_EQ(problem_of("filters:\n  " + name + ":\n"),
               "t.yaml:4:3: filters." + name + ": not supported by this build yet");
   }
-  EXPECT_EQ(seen, 3);  // rules, dnsbl, reputation
+  EXPECT_EQ(seen, 2);  // dnsbl, reputation
   // Registering a factory does not unlock a name still listed as not built.
-  registry_.push_back(std::make_shared<FakeFactory>("rules"));
-  EXPECT_EQ(problem_of("filters:\n  rules: {}\n"),
-            "t.yaml:4:3: filters.rules: not supported by this build yet");
+  registry_.push_back(std::make_shared<FakeFactory>("dnsbl"));
+  EXPECT_EQ(problem_of("filters:\n  dnsbl: {}\n"),
+            "t.yaml:4:3: filters.dnsbl: not supported by this build yet");
 }
 
 TEST_F(BuilderTest, CommonKeysAreValidated) {
@@ -213,7 +213,7 @@ TEST_F(BuilderTest, EveryProblemIsCollectedInFileOrder) {
   const std::string text =
       "filters:\n"
       "  beta: { deadline: 1d }\n"
-      "  rules: {}\n"
+      "  dnsbl: {}\n"
       "  alpha: { fail: true, on_error: never }\n"
       "  helo: { level: 0 }\n"
       "  hello: {}\n";
@@ -221,7 +221,7 @@ TEST_F(BuilderTest, EveryProblemIsCollectedInFileOrder) {
       "t.yaml:4:3: filters.beta: must come after filters.alpha (it uses alpha's results)",
       "t.yaml:4:21: filters.beta.deadline: expected a duration like 30s, got \"1d\"; units are ms, "
       "s, m and h",
-      "t.yaml:5:3: filters.rules: not supported by this build yet",
+      "t.yaml:5:3: filters.dnsbl: not supported by this build yet",
       "t.yaml:6:18: filters.alpha.fail: fails as asked",
       "t.yaml:6:34: filters.alpha.on_error: expected one of tempfail or continue, got \"never\"",
       "t.yaml:7:18: filters.helo.level: expected a whole number from 1 to 9, got \"0\"",
