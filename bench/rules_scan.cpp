@@ -4,6 +4,9 @@
 //
 //   bench_rules_scan --rules DIR_OR_FILE [--rules …] [MESSAGE_FILE_OR_DIR …]
 //
+// Messages: files, or directories walked recursively (a directory's EXTERNAL.txt lists more
+// files by path, as bench/corpus/sa/ does); default bench/corpus/sa/. Read with CRLF line
+// ends, as SMTP delivers them.
 // Methods, alternated in rounds (the order rotates every round), medians over rounds:
 //   texts      MessageTexts built per message and every target's texts computed (MIME parse,
 //              header joins, relay pseudo-headers): the cost both engines share;
@@ -72,6 +75,8 @@ double median(std::vector<double> v) {
 
 volatile std::uint64_t g_sink = 0;  // keeps results observable
 
+const char* const kEngine[] = {"hyperscan", "prefiltered", "pcre", "none"};  // pr::Engine
+
 // --- messages ----------------------------------------------------------------------------
 
 struct Message {
@@ -92,7 +97,8 @@ std::string to_crlf(const std::string& raw) {
 bool looks_like_message_file(const fs::path& p) {
   const std::string name = p.filename().string();
   if (name.empty() || name[0] == '.') return false;
-  static const char* kSkip[] = {".md", ".json", ".yaml", ".yml", ".py", ".sh", ".cf", ".pre"};
+  static const char* kSkip[] = {".md",  ".json", ".yaml", ".yml", ".py",
+                                ".pl",  ".sh",   ".cf",   ".pre", ".tsv"};
   for (const char* ext : kSkip) {
     if (p.extension() == ext) return false;
   }
@@ -102,11 +108,26 @@ bool looks_like_message_file(const fs::path& p) {
 void add_messages(const fs::path& path, std::vector<Message>& out, bool only_eml) {
   std::error_code ec;
   std::vector<fs::path> files;
+  std::vector<fs::path> external;
   if (fs::is_directory(path, ec)) {
     for (auto it = fs::recursive_directory_iterator(path, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
       if (!it->is_regular_file(ec)) continue;
       const fs::path& p = it->path();
+      if (!only_eml && p.filename() == "EXTERNAL.txt") {
+        // A corpus's list of messages kept elsewhere (bench/corpus/sa/EXTERNAL.txt): one path
+        // a line, '#' comments, relative paths from the repository root.
+        std::ifstream list(p);
+        for (std::string line; std::getline(list, line);) {
+          while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+          if (line.empty() || line[0] == '#') continue;
+          fs::path f(line);
+          if (f.is_relative()) f = fs::path(PORTCULLIS_SOURCE_DIR) / f;
+          if (fs::is_regular_file(f, ec)) external.push_back(f.lexically_normal());
+          else std::fprintf(stderr, "warning: %s: listed in %s, missing\n", f.c_str(), p.c_str());
+        }
+        continue;
+      }
       if (only_eml ? p.extension() == ".eml" : looks_like_message_file(p)) files.push_back(p);
     }
   } else if (fs::is_regular_file(path, ec)) {
@@ -115,6 +136,7 @@ void add_messages(const fs::path& path, std::vector<Message>& out, bool only_eml
     std::fprintf(stderr, "warning: %s: no such file or directory\n", path.c_str());
   }
   std::sort(files.begin(), files.end());
+  files.insert(files.end(), external.begin(), external.end());
   for (const auto& f : files) {
     std::ifstream in(f, std::ios::binary);
     std::ostringstream s;
@@ -246,6 +268,29 @@ class OneByOne {
 
   std::size_t no_jit() const { return no_jit_; }
   const std::vector<pr::Target>& targets() const { return targets_; }
+
+  // CPU seconds each pattern rule's regex takes over every prepared message (for --by-rule).
+  std::vector<std::pair<double, std::uint32_t>> cost_per_rule(
+      std::vector<std::unique_ptr<pr::MessageTexts>>& all_texts, int reps) const {
+    std::vector<std::pair<double, std::uint32_t>> out;
+    std::uint64_t acc = 0;
+    for (const One& one : ones_) {
+      if (one.exists) continue;
+      const double t0 = thread_cpu_seconds();
+      for (int r = 0; r < reps; ++r) {
+        for (auto& texts : all_texts) {
+          bool present = true;
+          for (std::string_view item : texts->items(targets_[one.target], present)) {
+            acc += one.re->matches(item);
+          }
+        }
+      }
+      out.emplace_back((thread_cpu_seconds() - t0) / reps, one.rule);
+    }
+    g_sink = g_sink + acc;
+    std::sort(out.rbegin(), out.rend());
+    return out;
+  }
 
  private:
   struct One {
@@ -394,9 +439,13 @@ std::string fig_json(const Figures& f) {
   return buf;
 }
 
+std::string g_cache_dir;  // --cache-dir: Hyperscan databases cached there (compile_ms then
+                          // measures loading, not compiling)
+
 std::shared_ptr<const pr::RuleSet> compile(std::vector<pr::Rule> rules, bool quiet) {
   std::vector<std::string> problems, warnings;
-  pr::CompileOptions options;  // no disk cache: compile time is reported as measured
+  pr::CompileOptions options;
+  options.cache_dir = g_cache_dir;
   auto set = pr::RuleSet::compile(std::move(rules), options, problems, warnings);
   for (const auto& p : problems) std::fprintf(stderr, "error: %s\n", p.c_str());
   if (!quiet && !warnings.empty()) {
@@ -418,6 +467,10 @@ void usage() {
                "  --no-scaling   skip the 100 / 1,000 / all measurement\n"
                "  --scales LIST  comma-separated subset sizes (default 100,1000)\n"
                "  --max-mismatch N  mismatches printed at most (default 50)\n"
+               "  --cache-dir DIR  Hyperscan database cache (default none: compile_ms is a compile)\n"
+               "  --only METHOD  time one method alone (texts|scan|eval|pcre), no scaling (for perf)\n"
+               "  --by-target    also: per target, eval and PCRE2-JIT µs/msg of its rules alone\n"
+               "  --by-rule N    also: the N rules whose regex costs PCRE2-JIT the most\n"
                "  --messages-from FILE  message files, one path a line (adds to MESSAGES)\n"
                "  --hits-out FILE  per message: path, TAB, the ids of the rules hit (no sub-rules),\n"
                "                 comma-separated (for comparing with another scanner)\n");
@@ -426,6 +479,7 @@ void usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress visible when piped (perf, scripts)
   std::vector<fs::path> rule_paths;
   std::vector<fs::path> message_paths;
   std::string label;
@@ -435,6 +489,9 @@ int main(int argc, char** argv) {
   std::vector<std::size_t> scales{100, 1000};
   std::size_t max_mismatch = 50;
   std::string hits_out;
+  std::string only;
+  bool by_target = false;
+  std::size_t by_rule = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -450,6 +507,10 @@ int main(int argc, char** argv) {
     else if (a == "--min-ms") min_ms = std::max(1.0, std::atof(value().c_str()));
     else if (a == "--no-scaling") scaling = false;
     else if (a == "--hits-out") hits_out = value();
+    else if (a == "--cache-dir") g_cache_dir = value();
+    else if (a == "--only") only = value();
+    else if (a == "--by-target") by_target = true;
+    else if (a == "--by-rule") by_rule = std::strtoull(value().c_str(), nullptr, 10);
     else if (a == "--messages-from") {
       std::ifstream list(value());
       if (!list) {
@@ -574,7 +635,6 @@ int main(int argc, char** argv) {
       ++mismatches;
       ++mismatch_rules[set->rules()[r].id];
       if (mismatches <= max_mismatch) {
-        static const char* kEngine[] = {"hyperscan", "prefiltered", "pcre", "none"};
         std::printf("MISMATCH %s: rule %s (%s, target %s): engine %d, engine fresh texts %d, "
                     "pcre-jit %d\n",
                     messages[k].name.c_str(), set->rules()[r].id.c_str(),
@@ -589,6 +649,82 @@ int main(int argc, char** argv) {
               total_hits, messages.size(),
               static_cast<double>(total_hits) / static_cast<double>(messages.size()), mismatches,
               mismatch_rules.size());
+
+  if (by_rule > 0) {
+    const auto costs = baseline.cost_per_rule(prepared.texts, 3);
+    double total = 0;
+    for (const auto& c : costs) total += c.first;
+    std::printf("\nPCRE2-JIT cost per rule (µs/msg; all rules %.1f):\n",
+                total / static_cast<double>(messages.size()) * 1e6);
+    for (std::size_t k = 0; k < costs.size() && k < by_rule; ++k) {
+      const pr::Rule& r = set->rules()[costs[k].second];
+      std::printf("  %8.2f  %-11s %-28s %s\n",
+                  costs[k].first / static_cast<double>(messages.size()) * 1e6,
+                  kEngine[static_cast<int>(set->engine(costs[k].second))], r.id.c_str(),
+                  r.target.key().c_str());
+    }
+  }
+  if (by_target) {
+    // Each target's rules alone (no metas): where the engine's time goes.
+    std::map<std::string, std::vector<pr::Rule>> per_target;
+    for (const auto& r : set->rules()) {
+      if (!r.is_meta()) per_target[r.target.key()].push_back(r);
+    }
+    struct Row {
+      std::string key;
+      std::size_t rules = 0, hs = 0, pre = 0, pcre = 0;
+      double eval_us = 0, pcre_us = 0;
+    };
+    std::vector<Row> rows;
+    for (auto& [key, rules] : per_target) {
+      Row row;
+      row.key = key;
+      row.rules = rules.size();
+      auto sub = compile(rules, true);
+      if (!sub) continue;
+      row.hs = sub->stats().hyperscan;
+      row.pre = sub->stats().prefiltered;
+      row.pcre = sub->stats().pcre_only;
+      OneByOne sub_base;
+      std::string err;
+      if (!sub_base.build(sub->rules(), err)) continue;
+      auto eval = [&]() {
+        std::uint64_t acc = 0;
+        for (auto& t : prepared.texts) acc += sub->scan(*t).size();
+        g_sink = g_sink + acc;
+      };
+      auto pcre = [&]() {
+        std::uint64_t acc = 0;
+        for (auto& t : prepared.texts) acc += sub_base.run(*t).size();
+        g_sink = g_sink + acc;
+      };
+      const int re = calibrate(eval, 0.05), rp = calibrate(pcre, 0.05);
+      std::vector<double> se, sp;
+      for (int k = 0; k < 3; ++k) {
+        se.push_back(cpu_per_pass(eval, re));
+        sp.push_back(cpu_per_pass(pcre, rp));
+      }
+      row.eval_us = median(se) / static_cast<double>(messages.size()) * 1e6;
+      row.pcre_us = median(sp) / static_cast<double>(messages.size()) * 1e6;
+      rows.push_back(row);
+    }
+    std::sort(rows.begin(), rows.end(),
+              [](const Row& a, const Row& b) { return a.eval_us > b.eval_us; });
+    double sum_eval = 0, sum_pcre = 0;
+    for (const auto& r : rows) {
+      sum_eval += r.eval_us;
+      sum_pcre += r.pcre_us;
+    }
+    std::printf("\nper target, its rules alone (%zu targets; sums: eval %.1f, pcre %.1f µs/msg)\n"
+                "  %-40s %6s %5s %5s %5s %10s %10s %7s\n",
+                rows.size(), sum_eval, sum_pcre, "target", "rules", "hs", "pre", "pcre",
+                "eval µs", "pcre µs", "ratio");
+    for (const auto& r : rows) {
+      std::printf("  %-40s %6zu %5zu %5zu %5zu %10.2f %10.2f %6.1fx\n", r.key.c_str(), r.rules,
+                  r.hs, r.pre, r.pcre, r.eval_us, r.pcre_us,
+                  r.eval_us > 0 ? r.pcre_us / r.eval_us : 0);
+    }
+  }
 
   // The methods.
   auto texts_pass = [&]() {
@@ -642,6 +778,18 @@ int main(int argc, char** argv) {
   Method m_eval{"eval", eval_pass_for(*set)};
   Method m_pcre{"pcre", pcre_pass};
   std::vector<Method*> methods{&m_texts, &m_scan, &m_eval, &m_pcre};
+  if (!only.empty()) {
+    std::erase_if(methods, [&](Method* m) { return m->name != only; });
+    if (methods.empty()) {
+      std::fprintf(stderr, "--only: one of texts, scan, eval, pcre\n");
+      return 2;
+    }
+    run_rounds(methods, rounds, min_seconds);
+    const Figures f = figures(*methods.front(), messages.size(), bytes);
+    std::printf("%s alone: %.1f µs/msg, %.0f msg/s per core, %.2f MB/s\n", only.c_str(),
+                f.us_per_msg, f.msg_per_s, f.mb_per_s);
+    return mismatches ? 3 : 0;
+  }
   run_rounds(methods, rounds, min_seconds);
   const std::size_t n = messages.size();
   const Figures f_texts = figures(m_texts, n, bytes);

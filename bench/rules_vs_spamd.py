@@ -39,7 +39,7 @@ DEFAULT_BUILD = os.path.join(SOURCE, "build-bench")
 BUILD_HINT = ("cmake -S %s -B %s/build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release "
               "-DPORTCULLIS_BENCH=ON -DPORTCULLIS_TESTS=OFF && cmake --build %s/build-bench "
               "-j2 --target bench_rules_scan portcullis" % (SOURCE, SOURCE, SOURCE))
-SKIP_EXT = (".md", ".json", ".yaml", ".yml", ".py", ".sh", ".cf", ".pre")
+SKIP_EXT = (".md", ".json", ".yaml", ".yml", ".py", ".pl", ".sh", ".cf", ".pre", ".tsv")
 
 
 # --- corpus (the same discovery as bench_rules_scan's default) ------------------------------
@@ -62,10 +62,33 @@ def message_files(paths):
     for p in paths:
         if os.path.isdir(p):
             out += sorted(walk(p))
+            out += external(p)
         elif os.path.isfile(p):
             out.append(p)
         else:
             print("warning: %s: no such file or directory" % p, file=sys.stderr)
+    return out
+
+
+def external(root):
+    """Files listed in a corpus's EXTERNAL.txt files (bench/corpus/sa/): one path a line, '#'
+    comments, relative paths from the repository root (bench_rules_scan reads them alike)."""
+    out = []
+    for dirpath, _, names in sorted(os.walk(root)):
+        if "EXTERNAL.txt" not in names:
+            continue
+        listing = os.path.join(dirpath, "EXTERNAL.txt")
+        with open(listing) as f:
+            for line in f:
+                line = line.rstrip("\r\n ")
+                if not line or line.startswith("#"):
+                    continue
+                path = os.path.normpath(os.path.join(SOURCE, line))
+                if os.path.isfile(path):
+                    out.append(path)
+                else:
+                    print("warning: %s: listed in %s, missing" % (path, listing),
+                          file=sys.stderr)
     return out
 
 
@@ -78,6 +101,8 @@ def walk(root, only_eml=False):
             if only_eml:
                 if n.endswith(".eml"):
                     yield p
+            elif n == "EXTERNAL.txt":
+                continue  # read by message_files()
             elif not (n.startswith(".") or n.startswith("README") or n.startswith("SOURCES")
                       or n.endswith(SKIP_EXT)):
                 yield p
@@ -200,6 +225,8 @@ def main():
                          "test messages + SpamAssassin's samples)")
     ap.add_argument("--build", default=DEFAULT_BUILD,
                     help="build dir with portcullis and bench_rules_scan (default build-bench)")
+    ap.add_argument("--portcullis", help="the binary that runs import-sa (default BUILD/portcullis;"
+                                         " any build type converts alike)")
     ap.add_argument("--sa-rules", help="already converted rules (default: convert into /tmp)")
     ap.add_argument("--rounds", type=int, default=3, help="spamd rounds after the warm-up")
     ap.add_argument("--scan-rounds", type=int, default=7, help="bench_rules_scan --rounds")
@@ -211,7 +238,7 @@ def main():
     if args.quick:
         args.rounds, args.scan_rounds = 1, 3
 
-    portcullis = os.path.join(args.build, "portcullis")
+    portcullis = args.portcullis or os.path.join(args.build, "portcullis")
     bench = os.path.join(args.build, "bench_rules_scan")
     for b in (bench,) + (() if args.sa_rules else (portcullis,)):
         if not os.access(b, os.X_OK):
