@@ -260,8 +260,22 @@ class OneByOne {
       }
       hits[one.rule] = one.negate ? !matched : matched;
     }
+    // `multiple` rules count their matches for metas, as RuleSet::scan does.
+    std::vector<std::uint32_t> counts(rules_->size(), 0);
+    for (const One& one : ones_) {
+      const pr::Rule& rule = (*rules_)[one.rule];
+      if (!rule.multiple || !hits[one.rule]) continue;
+      std::uint32_t total = 0;
+      for (std::string_view item : *items[one.target]) {
+        total += one.re->count(item, rule.max_hits - total);
+        if (total >= rule.max_hits) break;
+      }
+      counts[one.rule] = std::max<std::uint32_t>(total, 1);
+    }
     for (const auto& [rule, expr] : metas_) {
-      hits[rule] = expr.evaluate([&](std::uint32_t i) { return std::int64_t{hits[i]}; }) != 0;
+      hits[rule] = expr.evaluate([&](std::uint32_t i) {
+        return counts[i] != 0 ? std::int64_t{counts[i]} : std::int64_t{hits[i]};
+      }) != 0;
     }
     return hits;
   }

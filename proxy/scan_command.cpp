@@ -117,7 +117,9 @@ std::string json_result(const std::string& file, const ScanResult& r) {
                            s.score, json_quote(s.detail));
   }
   std::string auth = r.auth_json.empty() ? "" : ",\"auth\":" + r.auth_json;
-  for (const auto& section : r.sections) auth += "," + json_quote(section.name) + ":" + section.json;
+  for (const auto& section : r.sections) {
+    auth.append(",").append(json_quote(section.name)).append(":").append(section.json);
+  }
   return fmt::format(
       "{{\"file\":{},\"action\":\"{}\",\"reply\":{},\"score\":{},\"symbols\":[{}],"
       "\"stage\":\"{}\"{}}}",

@@ -42,25 +42,67 @@ std::string cache_key(const std::vector<HsPattern>& patterns) {
   return sha256_hex(material);
 }
 
-hs_database_t* load_cached(const std::filesystem::path& file) {
+// A cache file: "pchs1 <n>\n", then n lines "<index> <reason>" naming the patterns Hyperscan
+// refused in this set (so a set with a refused pattern is not compiled again and again),
+// then the serialized database.
+constexpr std::string_view kCacheMagic = "pchs1 ";
+
+hs_database_t* load_cached(const std::filesystem::path& file,
+                           std::vector<HsDatabase::Rejected>& rejected) {
   std::ifstream in(file, std::ios::binary);
   if (!in) return nullptr;
   std::ostringstream bytes;
   bytes << in.rdbuf();
   const std::string data = bytes.str();
+  if (data.compare(0, kCacheMagic.size(), kCacheMagic) != 0) return nullptr;
+  std::size_t pos = kCacheMagic.size();
+  std::size_t count = 0;
+  while (pos < data.size() && data[pos] >= '0' && data[pos] <= '9' && count < 1'000'000) {
+    count = count * 10 + static_cast<std::size_t>(data[pos++] - '0');
+  }
+  if (pos >= data.size() || data[pos++] != '\n') return nullptr;
+  std::vector<HsDatabase::Rejected> listed;
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::size_t eol = data.find('\n', pos);
+    if (eol == std::string::npos) return nullptr;
+    const std::string line = data.substr(pos, eol - pos);
+    const std::size_t space = line.find(' ');
+    if (space == std::string::npos || space == 0) return nullptr;
+    std::size_t index = 0;
+    for (std::size_t k = 0; k < space; ++k) {
+      if (line[k] < '0' || line[k] > '9' || index > 10'000'000) return nullptr;
+      index = index * 10 + static_cast<std::size_t>(line[k] - '0');
+    }
+    listed.push_back({index, line.substr(space + 1)});
+    pos = eol + 1;
+  }
   hs_database_t* db = nullptr;
-  if (hs_deserialize_database(data.data(), data.size(), &db) != HS_SUCCESS) return nullptr;
+  if (hs_deserialize_database(data.data() + pos, data.size() - pos, &db) != HS_SUCCESS) {
+    return nullptr;
+  }
+  rejected = std::move(listed);
   return db;
 }
 
-void store_cached(const std::filesystem::path& file, const hs_database_t* db) {
+void store_cached(const std::filesystem::path& file, const hs_database_t* db,
+                  const std::vector<HsDatabase::Rejected>& rejected) {
   char* bytes = nullptr;
   size_t length = 0;
   if (hs_serialize_database(db, &bytes, &length) != HS_SUCCESS) return;
+  std::string head(kCacheMagic);
+  head += std::to_string(rejected.size()) + "\n";
+  for (const auto& r : rejected) {
+    std::string reason = r.reason;
+    for (char& c : reason) {
+      if (c == '\n' || c == '\r') c = ' ';
+    }
+    head += std::to_string(r.index) + " " + reason + "\n";
+  }
   // A temporary name then rename: a concurrent reader never sees half a file.
   const auto tmp = file.string() + ".tmp" + std::to_string(::getpid());
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(head.data(), static_cast<std::streamsize>(head.size()));
     out.write(bytes, static_cast<std::streamsize>(length));
     out.close();
     if (!out) {
@@ -113,10 +155,12 @@ std::shared_ptr<HsDatabase> HsDatabase::build(const std::vector<HsPattern>& patt
   for (std::size_t i = 0; i < patterns.size(); ++i) live.push_back(i);
   hs_database_t* db = nullptr;
   std::filesystem::path cache_file;
+  bool loaded = false;
   if (!cache_dir.empty() && !patterns.empty()) {
     cache_file = cache_dir / ("rules-" + cache_key(patterns) + ".hsdb");
-    db = load_cached(cache_file);
-    if (db != nullptr && from_cache != nullptr) *from_cache = true;
+    db = load_cached(cache_file, rejected);
+    loaded = db != nullptr;
+    if (loaded && from_cache != nullptr) *from_cache = true;
   }
   for (int attempt = 0; db == nullptr && !live.empty() && attempt < kMaxRetries; ++attempt) {
     std::vector<const char*> expressions;
@@ -147,12 +191,11 @@ std::shared_ptr<HsDatabase> HsDatabase::build(const std::vector<HsPattern>& patt
     live.erase(live.begin() + bad);
   }
   if (db == nullptr) return nullptr;
-  // The cache is keyed by the full input list: a set that lost patterns is cached under that
-  // key too, and the rejections are found again (cheaply, by hs_expression_info) next time.
-  if (!cache_file.empty() && (from_cache == nullptr || !*from_cache) && rejected.empty()) {
+  // The cache is keyed by the full input list; the patterns refused are stored with it.
+  if (!cache_file.empty() && !loaded) {
     std::error_code ec;
     std::filesystem::create_directories(cache_dir, ec);
-    store_cached(cache_file, db);
+    store_cached(cache_file, db, rejected);
   }
   std::shared_ptr<HsDatabase> out(new HsDatabase());
   out->db_ = db;

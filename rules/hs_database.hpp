@@ -1,7 +1,8 @@
 // One Hyperscan block-mode database (all patterns of one target) with its scratch space, and
 // the on-disk cache of compiled databases (hs_serialize_database) so restarts and reloads of
 // an unchanged rule set skip compilation. The cache key is a SHA-256 over hs_version(), the
-// platform Hyperscan compiles for, and every (id, flags, pattern); a cache file that does
+// platform Hyperscan compiles for, and every (id, flags, pattern), and holds the database with
+// the list of patterns Hyperscan refused in that set; a cache file that does
 // not deserialize is recompiled and replaced (written to a temporary name, then renamed).
 // Scratch: a pool, one scratch per concurrent scan (Hyperscan's rule: never share one
 // between threads), grown by cloning on demand. Untrusted input: the texts scanned (any

@@ -128,8 +128,8 @@ const std::string& MessageTexts::relay_header(std::string_view name) {
   return (*relays_)[std::string(name)];
 }
 
-const std::vector<std::string_view>& MessageTexts::items(const Target& target, bool& present) {
-  const std::string key = target.key();
+const std::vector<std::string_view>& MessageTexts::items(const Target& target,
+                                                         const std::string& key, bool& present) {
   if (auto it = cache_.find(key); it != cache_.end()) {
     present = it->second.present;
     return it->second.items;

@@ -31,7 +31,12 @@ class MessageTexts {
 
   // The texts of `target`: one item for most targets, one per URL/attachment for the
   // per-item ones. `present` is false for a header target whose fields are all missing.
-  const std::vector<std::string_view>& items(const Target& target, bool& present);
+  const std::vector<std::string_view>& items(const Target& target, bool& present) {
+    return items(target, target.key(), present);
+  }
+  // The same with the target's key computed once by the caller (the rule set, per group).
+  const std::vector<std::string_view>& items(const Target& target, const std::string& key,
+                                             bool& present);
   // The parsed view (parsing it on first call).
   const mime::MessageView& view();
 

@@ -70,6 +70,22 @@ std::optional<PcrePattern::Match> PcrePattern::find(std::string_view text) const
   return Match{ov[0], ov[1]};
 }
 
+std::uint32_t PcrePattern::count(std::string_view text, std::uint32_t limit) const {
+  MatchData& md = thread_match_data();
+  std::uint32_t n = 0;
+  std::size_t start = 0;
+  while (n < limit && start <= text.size()) {
+    const int rc = pcre2_match(code_->code, reinterpret_cast<PCRE2_SPTR>(text.data()),
+                               text.size(), start, 0, md.data, md.context);
+    if (rc < 0) break;
+    const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md.data);
+    ++n;
+    // An empty match moves one byte on, as Perl's //g does.
+    start = ov[1] > ov[0] ? ov[1] : ov[1] + 1;
+  }
+  return n;
+}
+
 bool PcrePattern::matches_empty() const {
   std::uint32_t min_length = 1;
   pcre2_pattern_info(code_->code, PCRE2_INFO_MINLENGTH, &min_length);

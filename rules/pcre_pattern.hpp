@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,6 +30,8 @@ class PcrePattern {
   // The first match in `text`, if any.
   std::optional<Match> find(std::string_view text) const;
   bool matches(std::string_view text) const { return find(text).has_value(); }
+  // Non-overlapping matches in `text`, counted up to `limit`.
+  std::uint32_t count(std::string_view text, std::uint32_t limit) const;
   // Whether the pattern can match the empty string (a lint warning).
   bool matches_empty() const;
   bool jit() const { return jit_; }

@@ -76,6 +76,11 @@ struct Rule {
   // present (SpamAssassin `exists:Name`).
   bool exists = false;
   std::string meta;         // expression over other rule ids: && || ! ( ) + - * < <= > >= == !=
+  // Pattern rules: `multiple: true` makes the rule's value in metas its number of matches
+  // (non-overlapping, over all items of the target) instead of 1, at most `max_hits`
+  // (SpamAssassin's tflags multiple / maxhits=N). The symbol is still added once.
+  bool multiple = false;
+  std::uint32_t max_hits = 1000;
   double score = 0;
   RuleAction action = RuleAction::kNone;
   std::string reply;        // custom reply text for reject/tempfail, the reason for quarantine

@@ -23,7 +23,7 @@ constexpr std::size_t kMaxIdLength = 64;
 
 constexpr std::string_view kRuleKeys[] = {
     "id",     "description", "target", "pattern", "flags", "negate", "if_unset",
-    "exists", "meta",        "score",  "action",  "reply", "tags"};
+    "exists", "meta",        "score",  "action",  "reply", "tags", "multiple", "max_hits"};
 
 bool valid_id(std::string_view id) {
   if (id.empty() || id.size() > kMaxIdLength) return false;
@@ -121,7 +121,8 @@ void read_rule(Reader& reader, const Value& element, const std::string& file,
         rule.meta = *s;
       }
     }
-    for (auto key : {"pattern", "target", "flags", "negate", "if_unset", "exists"}) {
+    for (auto key : {"pattern", "target", "flags", "negate", "if_unset", "exists", "multiple",
+                     "max_hits"}) {
       if (auto v = r.get(key)) reader.problem(*v, "a meta rule takes no '" + std::string(key) + "'");
     }
   } else {
@@ -180,6 +181,16 @@ void read_rule(Reader& reader, const Value& element, const std::string& file,
       if (rule.exists && rule.negate) {
         reader.problem(*v, "'negate' with 'exists': write a meta '!RULE' instead");
       }
+    }
+    if (auto v = r.get("multiple")) {
+      if (auto b = reader.boolean(*v)) rule.multiple = *b;
+      if (rule.multiple && (rule.negate || rule.exists)) {
+        reader.problem(*v, "'multiple' counts matches: not with 'negate' or 'exists'");
+      }
+    }
+    if (auto v = r.get("max_hits")) {
+      if (auto n = reader.count(*v, 1, 1'000'000)) rule.max_hits = static_cast<std::uint32_t>(*n);
+      if (!rule.multiple) reader.problem(*v, "'max_hits' needs 'multiple: true'");
     }
     if (auto v = r.get("if_unset")) {
       if (rule.target.kind != TargetKind::kHeader) {

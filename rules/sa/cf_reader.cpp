@@ -222,13 +222,21 @@ CfSet read_cf_dir(const std::filesystem::path& dir, SaEnvironment& env) {
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     if (entry.path().extension() == ".cf" && entry.is_regular_file(ec)) files.push_back(entry.path());
   }
-  if (ec) set.warnings.push_back({{dir.string(), 0}, "cannot read directory: " + ec.message()});
+  // Built by name: g++ 12 -O3 sees a false maybe-uninitialized in the braced temporary.
+  auto warn = [&set](std::string file, std::string message) {
+    CfWarning w;
+    w.where.file = std::move(file);
+    w.where.line = 0;
+    w.message = std::move(message);
+    set.warnings.push_back(std::move(w));
+  };
+  if (ec) warn(dir.string(), "cannot read directory: " + ec.message());
   std::sort(files.begin(), files.end());
   for (const auto& path : files) {
     const std::string base = path.filename().string();
     std::error_code size_ec;
     if (std::filesystem::file_size(path, size_ec) > kMaxFileBytes || size_ec) {
-      set.warnings.push_back({{base, 0}, "file larger than 16 MiB or unreadable, ignored"});
+      warn(base, "file larger than 16 MiB or unreadable, ignored");
       continue;
     }
     std::ifstream in(path, std::ios::binary);

@@ -136,6 +136,10 @@ std::string write_rules_yaml(const std::vector<Rule>& rules, std::string_view he
         const PatternFlags& f = rule.flags;
         if (f.caseless || f.multiline || f.dotall || f.utf8) out << "  flags: " << flags_list(f) << "\n";
         if (rule.negate) out << "  negate: true\n";
+        if (rule.multiple) out << "  multiple: true\n";
+        if (rule.multiple && rule.max_hits != Rule{}.max_hits) {
+          out << "  max_hits: " << rule.max_hits << "\n";
+        }
       }
       if (rule.if_unset) out << "  if_unset: " << yaml_quote(*rule.if_unset) << "\n";
     }

@@ -58,6 +58,28 @@ std::string clean_description(const std::string& text) {
   return out;
 }
 
+// tflags multiple (and maxhits=N) make a pattern rule count its matches for metas
+// (`__BODY_TEXT_LINE < 2` counts non-empty lines); the tags keep the words too.
+void apply_count_flags(Rule& rule) {
+  if (rule.is_meta() || rule.exists || rule.negate) return;
+  for (const std::string& tag : rule.tags) {
+    if (tag == "multiple") rule.multiple = true;
+  }
+  if (!rule.multiple) return;
+  for (const std::string& tag : rule.tags) {
+    if (!tag.starts_with("maxhits-")) continue;
+    std::uint32_t n = 0;
+    for (char c : tag.substr(8)) {
+      if (c < '0' || c > '9' || n > 100'000) {
+        n = 0;
+        break;
+      }
+      n = n * 10 + static_cast<std::uint32_t>(c - '0');
+    }
+    if (n > 0) rule.max_hits = n;
+  }
+}
+
 // tflags as tags: words, `=` spelled `-` (maxhits=5 → maxhits-5).
 std::vector<std::string> tags_for(const CfSet& set, const std::string& name) {
   std::vector<std::string> tags{"spamassassin"};
@@ -226,6 +248,7 @@ class Importer {
       ++counts.defined;
       if (auto it = converted_.find(rule->name); it != converted_.end()) {
         ++counts.imported;
+        apply_count_flags(it->second);
         result.rules.push_back(std::move(it->second));
       } else {
         ++counts.skipped;

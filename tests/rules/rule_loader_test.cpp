@@ -191,3 +191,23 @@ TEST(RuleLoader, DirectoriesInNameOrderAndMissingPaths) {
 
 }  // namespace
 }  // namespace portcullis::rules
+
+namespace portcullis::rules {
+namespace {
+
+TEST(RuleLoader, MultipleAndMaxHits) {
+  auto l = load("- {id: A, target: body, pattern: x, multiple: true, max_hits: 3}\n");
+  ASSERT_TRUE(l.problems.empty()) << problems(l);
+  EXPECT_TRUE(l.rules[0].multiple);
+  EXPECT_EQ(l.rules[0].max_hits, 3u);
+  l = load("- {id: B, target: body, pattern: x, max_hits: 3}\n"
+           "- {id: C, target: body, pattern: x, multiple: true, negate: true}\n"
+           "- {id: D, meta: 'B', multiple: true}\n");
+  const std::string p = problems(l);
+  EXPECT_NE(p.find("B.max_hits: 'max_hits' needs 'multiple: true'"), std::string::npos) << p;
+  EXPECT_NE(p.find("C.multiple: 'multiple' counts matches"), std::string::npos) << p;
+  EXPECT_NE(p.find("D.multiple: a meta rule takes no 'multiple'"), std::string::npos) << p;
+}
+
+}  // namespace
+}  // namespace portcullis::rules

@@ -301,3 +301,45 @@ TEST(RuleSet, LocateGivesPcreOffsets) {
 
 }  // namespace
 }  // namespace portcullis::rules
+
+namespace portcullis::rules {
+namespace {
+
+TEST(RuleSet, MultipleRulesCountMatchesForMetas) {
+  auto set = compile(R"(
+- {id: __LINE, target: body, pattern: '\S', flags: [multiline], multiple: true, max_hits: 5}
+- {id: __LINE_ONCE, target: body, pattern: '^\S', flags: [multiline]}
+- {id: FEW_CHARS, meta: '__LINE < 4'}
+- {id: CAPPED, meta: '__LINE == 5'}
+- {id: ONCE_IS_ONE, meta: '__LINE_ONCE == 1'}
+)");
+  ASSERT_TRUE(set);
+  // Body text: the subject line "ab", then "c d" — four non-space characters.
+  auto h = hits(*set, "Subject: ab\n\nc d\n");
+  EXPECT_FALSE(h.count("FEW_CHARS"));
+  EXPECT_FALSE(h.count("CAPPED"));
+  EXPECT_TRUE(h.count("ONCE_IS_ONE")) << "without multiple, a rule counts 1";
+  h = hits(*set, "Subject: a\n\nb\n");
+  EXPECT_TRUE(h.count("FEW_CHARS"));
+  h = hits(*set, "Subject: abcdefgh\n\nlong text here\n");
+  EXPECT_TRUE(h.count("CAPPED")) << "max_hits caps the count";
+}
+
+TEST(RuleSet, HugePatternsSkipTheCostlyPrefilter) {
+  // A back-reference makes Hyperscan refuse the pattern; its prefilter approximation of
+  // a long alternation would take seconds to compile, so it runs on PCRE2 alone.
+  std::string alternation = "(x)\\1(?:";
+  for (int i = 0; i < 300; ++i) alternation += (i ? "|" : "") + std::string("word") + std::to_string(i);
+  alternation += ")";
+  const std::string yaml = "- {id: SMALL, target: body, pattern: '(ab)\\1'}\n"
+                           "- {id: BIG, target: body, pattern: '" + alternation + "'}\n";
+  auto set = compile(yaml);
+  ASSERT_TRUE(set);
+  EXPECT_EQ(set->engine(0), Engine::kPrefiltered);
+  EXPECT_EQ(set->engine(1), Engine::kPcre);
+  EXPECT_TRUE(hits(*set, "Subject: x\n\nxxword42\n").count("BIG"));
+  EXPECT_TRUE(hits(*set, "Subject: x\n\nabab\n").count("SMALL"));
+}
+
+}  // namespace
+}  // namespace portcullis::rules
