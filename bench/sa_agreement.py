@@ -214,6 +214,10 @@ def main():
     ap.add_argument("--json", help="write the result as JSON here")
     ap.add_argument("--top", type=int, default=25)
     ap.add_argument("--self-test", action="store_true")
+    ap.add_argument("--require-pairs", type=float, metavar="PCT",
+                    help="exit 1 when the (message, rule) pair agreement is below PCT")
+    ap.add_argument("--require-hits", type=float, metavar="PCT",
+                    help="exit 1 when the agreement among hits is below PCT")
     args = ap.parse_args()
     if args.self_test:
         self_test()
@@ -248,6 +252,15 @@ def main():
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump({**result, "per_rule": {k: v for k, v in sorted(result["per_rule"].items())}}, f, indent=1)
+    failed = []
+    if args.require_pairs is not None and result["pair_agreement_pct"] < args.require_pairs:
+        failed.append("pair agreement %.2f%% < %.2f%%" % (result["pair_agreement_pct"], args.require_pairs))
+    if args.require_hits is not None and result["hit_agreement_pct"] < args.require_hits:
+        failed.append("hit agreement %.2f%% < %.2f%%" % (result["hit_agreement_pct"], args.require_hits))
+    if result["messages_missing_on_one_side"]:
+        failed.append("%d message(s) missing on one side" % len(result["messages_missing_on_one_side"]))
+    if failed and (args.require_pairs is not None or args.require_hits is not None):
+        sys.exit("FAILED: " + "; ".join(failed))
 
 
 if __name__ == "__main__":
