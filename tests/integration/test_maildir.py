@@ -105,6 +105,8 @@ class ShippedDemoTest(GateTestCase):
         self.assertIn('"./deploy/clamav"', text)
         text = text.replace('"./deploy/clamav"',
                             '"%s"' % os.path.join(SOURCE, "deploy", "clamav"))
+        self.assertIn('"./rules/default"', text)
+        text = text.replace('"./rules/default"', '"%s"' % os.path.join(SOURCE, "rules", "default"))
         self.gate(cfg=text.replace('"127.0.0.1:2525"', '"127.0.0.1:%d"' % port),
                   port=port, name="demo")
 
@@ -129,6 +131,16 @@ class ShippedDemoTest(GateTestCase):
         self.assertIn("<** 554 5.7.1 Message rejected: virus Portcullis.Demo.EICAR found",
                       virus.stdout.decode())
         self.assertEqual(len(os.listdir(new)), 1)
+        # The shipped content rules refuse the GTUBE test string; the compiled rules were
+        # cached under the relative cache_dir.
+        gtube = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
+        spam = subprocess.run([SWAKS, "--server", "127.0.0.1:%d" % port,
+                               "--to", "user@example.org", "--body", gtube],
+                              capture_output=True, timeout=60 * TIME_SCALE)
+        self.assertNotEqual(spam.returncode, 0)
+        self.assertIn("<** 554 5.7.1 Message rejected as spam (GTUBE", spam.stdout.decode())
+        self.assertEqual(len(os.listdir(new)), 1)
+        self.assertTrue(os.listdir(os.path.join(self.tmp, "var", "rules-cache")))
 
 
 if __name__ == "__main__":
