@@ -231,6 +231,17 @@ void HsDatabase::release(hs_scratch* scratch) const {
 bool HsDatabase::scan(std::string_view text, OnMatch on_match, void* context) const {
   hs_scratch* scratch = acquire();
   if (scratch == nullptr) return false;
+  const bool ok = scan(text, scratch, on_match, context);
+  release(scratch);
+  return ok;
+}
+
+bool HsDatabase::grow_scratch(hs_scratch** scratch) const {
+  return hs_alloc_scratch(db_, scratch) == HS_SUCCESS;
+}
+
+bool HsDatabase::scan(std::string_view text, hs_scratch* scratch, OnMatch on_match,
+                      void* context) const {
   struct Ctx {
     OnMatch fn;
     void* context;
@@ -243,7 +254,6 @@ bool HsDatabase::scan(std::string_view text, OnMatch on_match, void* context) co
   };
   const hs_error_t rc = hs_scan(db_, text.data(), static_cast<unsigned int>(text.size()), 0,
                                 scratch, handler, &ctx);
-  release(scratch);
   return rc == HS_SUCCESS;
 }
 

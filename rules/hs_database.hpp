@@ -58,6 +58,12 @@ class HsDatabase {
   // patterns have HS_FLAG_SINGLEMATCH). Returns false if Hyperscan reported an error.
   using OnMatch = void (*)(unsigned int id, void* context);
   bool scan(std::string_view text, OnMatch on_match, void* context) const;
+  // The same with the caller's scratch, which must have been grown for this database
+  // (grow_scratch) and must not be in use by another thread.
+  bool scan(std::string_view text, hs_scratch* scratch, OnMatch on_match, void* context) const;
+  // Allocates *scratch or grows it so that it also serves this database (one scratch can
+  // serve many databases: a rule set takes one per scan instead of one per database).
+  bool grow_scratch(hs_scratch** scratch) const;
 
   std::size_t size_bytes() const;
 

@@ -3,6 +3,7 @@
 #include <hs/hs.h>
 
 #include <chrono>
+#include <mutex>
 #include <optional>
 #include <unordered_map>
 
@@ -76,7 +77,41 @@ struct RuleSet::Group {
   std::vector<std::uint32_t> pcre_only;    // PCRE2 on every scan
 };
 
+// Scratch for every database of the set: one per concurrent scan, taken once per scan.
+class ScratchPool {
+ public:
+  ~ScratchPool() {
+    for (hs_scratch_t* s : free_) hs_free_scratch(s);
+    hs_free_scratch(prototype_);
+  }
+  bool add(const HsDatabase& db) { return db.grow_scratch(&prototype_); }
+  hs_scratch_t* acquire() {
+    {
+      std::lock_guard lock(mutex_);
+      if (!free_.empty()) {
+        hs_scratch_t* s = free_.back();
+        free_.pop_back();
+        return s;
+      }
+    }
+    hs_scratch_t* s = nullptr;
+    if (prototype_ == nullptr || hs_clone_scratch(prototype_, &s) != HS_SUCCESS) return nullptr;
+    return s;
+  }
+  void release(hs_scratch_t* s) {
+    if (s == nullptr) return;
+    std::lock_guard lock(mutex_);
+    free_.push_back(s);
+  }
+
+ private:
+  hs_scratch_t* prototype_ = nullptr;
+  std::mutex mutex_;
+  std::vector<hs_scratch_t*> free_;
+};
+
 struct RuleSet::Impl {
+  ScratchPool scratch;
   std::vector<std::optional<PcrePattern>> pcre;  // per rule (pattern rules)
   std::vector<std::uint8_t> unset_hit;           // per rule: the hit when the header is missing
   std::vector<Group> groups;
@@ -216,6 +251,10 @@ std::shared_ptr<const RuleSet> RuleSet::compile(std::vector<Rule> rules,
         for (std::size_t k = begin; k < end; ++k) dead[k] = 1;
         continue;
       }
+      if (!impl.scratch.add(*db)) {
+        for (std::size_t k = begin; k < end; ++k) dead[k] = 1;
+        continue;
+      }
       ++stats.databases;
       if (cached) ++stats.databases_from_cache;
       stats.database_bytes += db->size_bytes();
@@ -282,8 +321,16 @@ std::shared_ptr<const RuleSet> RuleSet::compile(std::vector<Rule> rules,
 std::vector<std::uint8_t> RuleSet::scan(MessageTexts& texts) const {
   const std::size_t n = rules_.size();
   std::vector<std::uint8_t> hits(n, 0);
-  std::vector<std::uint8_t> matched(n, 0);
-  std::vector<std::uint8_t> maybe(n, 0);
+  // matched and maybe share one allocation: this runs for every message.
+  std::vector<std::uint8_t> flags(2 * n, 0);
+  std::uint8_t* matched = flags.data();
+  std::uint8_t* maybe = flags.data() + n;
+  hs_scratch_t* scratch = impl_->scratch.acquire();
+  struct ScratchRelease {
+    ScratchPool& pool;
+    hs_scratch_t* s;
+    ~ScratchRelease() { pool.release(s); }
+  } release_scratch{impl_->scratch, scratch};
   struct Ctx {
     const Group* group;
     std::uint8_t* matched;
@@ -300,16 +347,19 @@ std::vector<std::uint8_t> RuleSet::scan(MessageTexts& texts) const {
     }
     for (std::uint32_t r : group.exists_rules) hits[r] = 1;
     for (const auto& db : group.dbs) {
-      Ctx ctx{&group, matched.data(), maybe.data()};
+      Ctx ctx{&group, matched, maybe};
       for (std::string_view item : items) {
-        db->scan(
-            item,
-            [](unsigned int id, void* c) {
-              auto* ctx = static_cast<Ctx*>(c);
-              const auto& slot = ctx->group->slots[id];
-              (slot.prefilter ? ctx->maybe : ctx->matched)[slot.rule] = 1;
-            },
-            &ctx);
+        // Without scratch (out of memory) each database takes its own from its pool.
+        const auto on_match = [](unsigned int id, void* c) {
+          auto* ctx = static_cast<Ctx*>(c);
+          const auto& slot = ctx->group->slots[id];
+          (slot.prefilter ? ctx->maybe : ctx->matched)[slot.rule] = 1;
+        };
+        if (scratch != nullptr) {
+          db->scan(item, scratch, on_match, &ctx);
+        } else {
+          db->scan(item, on_match, &ctx);
+        }
       }
     }
     auto confirm = [&](std::uint32_t r) {
