@@ -59,7 +59,22 @@ Modes (--modes): conn = one message per SMTP connection (smtp-source default; in
 shape: every message also pays the milter's connect, option negotiation, CONNECT and HELO),
 persist = many messages per connection (smtp-source -d; the milter connection persists too).
 
+Peer (control; --peer): the same measurement with a different, well-known milter that also
+reads every header and the body, to tell Postfix's cost of running any content milter from
+portcullis's own. `--peer opendkim` runs Debian's OpenDKIM (package `opendkim`:
+`DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends opendkim`) in
+its place, fresh per run, verify-only: `Mode v`, `Socket inet:PORT@127.0.0.1`, `Background
+no`, no keys, `SoftwareHeader no`, `AlwaysAddARHeader yes` (so it inserts one header per
+message, as the gate inserts its X-Spam-* headers), `Syslog no`, a PidFile in the run dir;
+the unsigned test messages need no DNS lookup. It is started and stopped by PID, its CPU
+read from /proc like the gate's; its run counts only if every delivered message carries its
+Authentication-Results header and none an X-Spam-Status (the plain runs carry neither).
+`--peer both` alternates plain, portcullis and opendkim in one run (order reversed on every
+other repetition) and prints one table row per milter, each against the same plain runs.
+Default (`--peer portcullis`): plain and portcullis only, the output as before.
+
   /usr/bin/python3 bench/milter_overhead.py            # 4 KiB, 20 sessions, 5000 msgs, 3 reps
+  /usr/bin/python3 bench/milter_overhead.py --peer both --reps 2 --modes persist
   /usr/bin/python3 bench/milter_overhead.py --quick    # smoke run
 Runs as root (Postfix), loopback only.
 """
@@ -81,6 +96,13 @@ import benchlib as bl  # noqa: E402
 from postfix_instance import PostfixInstance, PostfixError  # noqa: E402
 
 TARGET = 0.8
+OPENDKIM = "/usr/sbin/opendkim"
+VARIANTS = {  # --peer -> the variants of one repetition, in order (reversed every other rep)
+    "portcullis": ("plain", "milter"),
+    "opendkim": ("plain", "opendkim"),
+    "both": ("plain", "milter", "opendkim"),
+}
+LABEL = {"plain": "plain", "milter": "portcullis", "opendkim": "opendkim"}
 
 
 def gate_yaml(listen_port, milter_port, maildir, threads, policy):
@@ -97,6 +119,19 @@ policy: %s
 """ % (listen_port, maildir, milter_port, threads, policy)
 
 
+def opendkim_conf(milter_port, pidfile, authserv_id="gate.test"):
+    """Verify-only OpenDKIM: no keys, no signing, one A-R header added to every message."""
+    return """Mode v
+Socket inet:%d@127.0.0.1
+Background no
+SoftwareHeader no
+AlwaysAddARHeader yes
+AuthservID %s
+Syslog no
+PidFile %s
+""" % (milter_port, authserv_id, pidfile)
+
+
 def postfix_tuning(sink_port):
     return {
         "default_process_limit": "200",
@@ -111,7 +146,7 @@ def postfix_tuning(sink_port):
     }
 
 
-def wait_listening(port, proc, seconds=15.0):
+def wait_listening(port, proc, seconds=15.0, name="portcullis"):
     """Connect-only probe (a milter says nothing first), then close."""
     end = time.monotonic() + seconds
     while True:
@@ -120,8 +155,8 @@ def wait_listening(port, proc, seconds=15.0):
             return
         except OSError:
             if not proc.alive() or time.monotonic() > end:
-                raise RuntimeError("portcullis does not listen on %d: %s" % (
-                    port, proc.stderr_text()[-300:]))
+                raise RuntimeError("%s does not listen on %d: %s" % (
+                    name, port, proc.stderr_text()[-300:]))
             time.sleep(0.05)
 
 
@@ -200,6 +235,23 @@ def one_run(args, binary, variant, mode):
                            os.path.join(wd, "portcullis.err"))
             wait_listening(milter_port, gate)
             milter = milter_port
+        elif variant == "opendkim":
+            milter_port = bl.free_port()
+            cfg = os.path.join(wd, "opendkim.conf")
+            pidfile = os.path.join(wd, "opendkim.pid")
+            with open(cfg, "w") as f:
+                f.write(opendkim_conf(milter_port, pidfile))
+            gate = bl.Proc([args.opendkim, "-x", cfg], os.path.join(wd, "opendkim.out"),
+                           os.path.join(wd, "opendkim.err"))
+            wait_listening(milter_port, gate, name="opendkim")
+            # Background no: the process we started is the filter itself (stopped by that PID)
+            end = time.monotonic() + 5
+            while not os.path.exists(pidfile) and time.monotonic() < end:
+                time.sleep(0.05)
+            with open(pidfile) as f:
+                if int(f.read().split()[0]) != gate.pid:
+                    raise RuntimeError("opendkim PidFile does not hold the PID we started")
+            milter = milter_port
         pf = PostfixInstance(wd, milter=milter, relayhost=sink_port,
                              extra_main=postfix_tuning(sink_port))
         pf.start()
@@ -253,6 +305,8 @@ def one_run(args, binary, variant, mode):
         want_tagged = 0
         if variant == "milter" and "add_header" in args.policy:
             want_tagged = args.messages
+        ar = count_in_file(dump, b"Authentication-Results:")
+        want_ar = {"plain": 0, "opendkim": args.messages}.get(variant)  # None: not checked
         log = pf.maillog()
         milter_warnings = len(re.findall(r"warning: milter", log))
         why = []
@@ -265,10 +319,12 @@ def one_run(args, binary, variant, mode):
             why.append("queue not empty: %d" % len(pf.queue_ids()))
         if tagged != want_tagged:
             why.append("X-Spam-Status in %d messages, want %d" % (tagged, want_tagged))
+        if want_ar is not None and ar != want_ar:
+            why.append("Authentication-Results in %d messages, want %d" % (ar, want_ar))
         if milter_warnings:
             why.append("%d milter warnings in the maillog" % milter_warnings)
         if gate and not gate.alive():
-            why.append("portcullis died: %s" % gate.stderr_text()[-300:])
+            why.append("%s died: %s" % (LABEL[variant], gate.stderr_text()[-300:]))
         res["ok"] = not why
         res["why"] = "; ".join(why)
     except Exception as e:  # a failed run is reported, the others still count
@@ -289,6 +345,49 @@ def one_run(args, binary, variant, mode):
     return res
 
 
+def peer_table(runs, modes, variants):
+    """One row per (mode, milter), each against the same plain runs; Postfix CPU split into
+    cleanup and smtpd (the two processes that talk to a milter) and the whole instance."""
+    print("\n| mode | milter | plain msg/s | milter msg/s | milter/plain (pairs) | accept msg/s "
+          "plain / milter | milter CPU ms/msg | cleanup ms/msg plain / milter | smtpd ms/msg "
+          "plain / milter | Postfix CPU ms/msg plain / milter |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    verdicts = []
+    for mode in modes:
+        name = "one msg per connection" if mode == "conn" else "persistent (-d)"
+        ok = {v: {r["rep"]: r for r in runs if r["mode"] == mode and r["variant"] == v
+                  and r["ok"]} for v in variants}
+        p = ok["plain"]
+        for v in variants[1:]:
+            m = ok[v]
+            if not p or not m:
+                print("| %s | %s | INVALID | | | | | | | |" % (name, LABEL[v]))
+                verdicts.append("%s %s: no valid pair" % (mode, LABEL[v]))
+                continue
+
+            def med(rs, key, proc=None):
+                if proc:
+                    return bl.median([r["pf_by"].get(proc, 0.0) for r in rs.values()])
+                return bl.median([r[key] for r in rs.values()])
+            pr, mr = med(p, "rate"), med(m, "rate")
+            pairs = ", ".join("%.2f" % (m[k]["rate"] / p[k]["rate"]) for k in sorted(p) if k in m)
+            print("| %s | %s | %.0f | %.0f | **%.2f** (%s) | %.0f / %.0f | %.3f | %.2f / %.2f | "
+                  "%.2f / %.2f | %.3f / %.3f |" % (
+                      name, LABEL[v], pr, mr, mr / pr, pairs, med(p, "accept"), med(m, "accept"),
+                      med(m, "gate_ms"), med(p, None, "cleanup"), med(m, None, "cleanup"),
+                      med(p, None, "smtpd"), med(m, None, "smtpd"), med(p, "pf_ms"),
+                      med(m, "pf_ms")))
+            verdicts.append("target milter/plain >= %.2f (%s, %s): %s" % (
+                TARGET, mode, LABEL[v], "met" if mr / pr >= TARGET else "MISSED"))
+        if "milter" in variants and "opendkim" in variants and ok["milter"] and ok["opendkim"]:
+            m, o = ok["milter"], ok["opendkim"]
+            pairs = ", ".join("%.2f" % (m[k]["rate"] / o[k]["rate"]) for k in sorted(m) if k in o)
+            verdicts.append("portcullis/opendkim msg/s (%s): %.2f (pairs %s)" % (
+                mode, bl.median([r["rate"] for r in m.values()]) /
+                bl.median([r["rate"] for r in o.values()]), pairs))
+    return verdicts
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -305,6 +404,10 @@ def main():
     ap.add_argument("--policy", default="{reject: 50, add_header: 0}",
                     help="the gate's policy (diagnostic: without add_header the milter "
                     "edits nothing)")
+    ap.add_argument("--peer", choices=sorted(VARIANTS), default="portcullis",
+                    help="the milter(s) measured against plain Postfix: portcullis (default), "
+                    "opendkim (verify-only control) or both, alternated in one run")
+    ap.add_argument("--opendkim", default=OPENDKIM, help="the opendkim binary")
     ap.add_argument("--run-timeout", type=float, default=120.0)
     ap.add_argument("--keep", action="store_true", help="keep the run directories")
     args = ap.parse_args()
@@ -312,7 +415,10 @@ def main():
         args.messages, args.reps, args.modes = 500, 1, "conn"
     if os.geteuid() != 0:
         sys.exit("needs root (a private Postfix instance)")
-    binary = bl.find_binary(args.binary)
+    variants = VARIANTS[args.peer]
+    binary = bl.find_binary(args.binary) if "milter" in variants else None
+    if "opendkim" in variants and not os.access(args.opendkim, os.X_OK):
+        sys.exit("%s not found: apt-get install --no-install-recommends opendkim" % args.opendkim)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     version = subprocess.run(["/usr/sbin/postconf", "-dh", "mail_version"],
@@ -322,16 +428,19 @@ def main():
           "queue_dir_on=%s policy=%s date=%s" % (
               binary, version, args.sessions, args.messages, args.size, args.reps,
               args.threads, args.tmpdir or "/tmp", args.policy, time.strftime("%Y-%m-%d %H:%M:%S %Z")))
+    if "opendkim" in variants:
+        v = subprocess.run([args.opendkim, "-V"], capture_output=True, text=True, timeout=10)
+        print("# peer: %s" % (v.stdout.splitlines() or ["?"])[0].strip())
     modes = args.modes.split(",")
     runs = []
     for mode in modes:
         for rep in range(args.reps):
-            order = ("plain", "milter") if rep % 2 == 0 else ("milter", "plain")
+            order = variants if rep % 2 == 0 else variants[::-1]
             for variant in order:
                 r = one_run(args, binary, variant, mode)
                 r["rep"] = rep
                 runs.append(r)
-                print("%-7s %-6s rep=%d deliver msg/s=%6.0f accept msg/s=%6.0f gate_ms=%.3f "
+                print("%-7s %-8s rep=%d deliver msg/s=%6.0f accept msg/s=%6.0f gate_ms=%.3f "
                       "postfix_ms=%.3f recv=%d %s" % (
                           mode, variant, rep, r["rate"], r["accept"], r["gate_ms"],
                           r["pf_ms"], r["received"],
@@ -339,10 +448,16 @@ def main():
                 print("        postfix ms/msg by process: " + " ".join(
                     "%s=%.2f" % kv for kv in sorted(r["pf_by"].items(), key=lambda kv: -kv[1])
                     if abs(kv[1]) >= 0.005), flush=True)
+    failed = any(not r["ok"] for r in runs)
+    if args.peer != "portcullis":
+        verdicts = peer_table(runs, modes, variants)
+        print("\n".join(verdicts))
+        if failed:
+            print("some runs were INVALID (see above); medians use the valid ones only")
+        return 1 if failed else 0
     print("\n| mode | plain msg/s | milter msg/s | milter/plain (pairs) | accept msg/s plain / "
           "milter | portcullis CPU ms/msg | Postfix CPU ms/msg plain / milter |")
     print("|---|---|---|---|---|---|---|")
-    failed = any(not r["ok"] for r in runs)
     verdicts = []
     for mode in modes:
         p = {r["rep"]: r for r in runs if r["mode"] == mode and r["variant"] == "plain" and r["ok"]}
