@@ -8,14 +8,6 @@
 
 namespace portcullis::mime {
 
-namespace {
-
-struct Line {
-  std::size_t start;
-  std::size_t end;   // content end, line end excluded
-  std::size_t next;  // start of the next line
-};
-
 Line line_at(std::string_view s, std::size_t pos) {
   const std::size_t nl = s.find('\n', pos);
   if (nl == std::string_view::npos) return {pos, s.size(), s.size()};
@@ -23,6 +15,9 @@ Line line_at(std::string_view s, std::size_t pos) {
   if (end > pos && s[end - 1] == '\r') --end;
   return {pos, end, nl + 1};
 }
+
+namespace {
+
 
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 bool is_blank(char c) { return c == ' ' || c == '\t'; }

@@ -58,4 +58,13 @@ ContentTypeInfo parse_content_type(std::string_view value);
 // SA's attachment name from Content-Disposition: name=\s*"?([^";]+)"? ("" when none).
 std::string disposition_name(std::string_view value);
 
+// One line of a message: where its content starts and ends (CR LF or LF excluded) and where
+// the next line starts. Shared by the header reader and the MIME walker.
+struct Line {
+  std::size_t start;
+  std::size_t end;
+  std::size_t next;
+};
+Line line_at(std::string_view s, std::size_t pos);
+
 }  // namespace portcullis::mime

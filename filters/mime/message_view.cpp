@@ -50,19 +50,6 @@ std::vector<const HeaderField*> MessageView::fields(std::string_view name) const
 
 namespace {
 
-struct Line {
-  std::size_t start;
-  std::size_t end;   // content end (line end excluded)
-  std::size_t next;  // next line
-};
-
-Line line_at(std::string_view s, std::size_t pos) {
-  const std::size_t nl = s.find('\n', pos);
-  if (nl == std::string_view::npos) return {pos, s.size(), s.size()};
-  std::size_t end = nl;
-  if (end > pos && s[end - 1] == '\r') --end;
-  return {pos, end, nl + 1};
-}
 
 bool is_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
 

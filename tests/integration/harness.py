@@ -918,6 +918,21 @@ class GateTestCase(unittest.TestCase):
         self.addCleanup(c.close)
         return c
 
+    def send_message(self, gate, msg, sender="a@example.com", rcpt="user@example.org"):
+        """One whole transaction on a new connection (EHLO, MAIL, RCPT, DATA, QUIT); returns
+        the reply to the message's final dot."""
+        c = self.client(gate)
+        c.greeting()
+        c.ehlo()
+        self.assertReply(c.cmd("MAIL FROM:<%s>" % sender), 250)
+        self.assertReply(c.cmd("RCPT TO:<%s>" % rcpt), 250)
+        self.assertReply(c.cmd("DATA"), 354)
+        c.send(dot_stuff(msg))
+        final = c.reply()
+        c.cmd("QUIT")
+        gate.wait_disconnect(c)
+        return final
+
     def run(self, result=None):
         if result is None:
             return super().run(result)

@@ -40,18 +40,7 @@ def test_database(tmp):
 
 class AntivirusCase(GateTestCase):
     def send(self, gate, msg):
-        """One transaction; returns the final reply to the message."""
-        c = self.client(gate)
-        c.greeting()
-        c.ehlo()
-        self.assertReply(c.cmd("MAIL FROM:<a@example.com>"), 250)
-        self.assertReply(c.cmd("RCPT TO:<user@example.org>"), 250)
-        self.assertReply(c.cmd("DATA"), 354)
-        c.send(dot_stuff(msg))
-        final = c.reply()
-        c.cmd("QUIT")
-        gate.wait_disconnect(c)
-        return final
+        return self.send_message(gate, msg)
 
 
 class LibclamavTest(AntivirusCase):

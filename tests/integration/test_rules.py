@@ -58,17 +58,7 @@ def message(subject, body):
 
 class RulesCase(GateTestCase):
     def send(self, gate, msg):
-        c = self.client(gate)
-        c.greeting()
-        c.ehlo()
-        self.assertReply(c.cmd("MAIL FROM:<a@example.com>"), 250)
-        self.assertReply(c.cmd("RCPT TO:<user@example.org>"), 250)
-        self.assertReply(c.cmd("DATA"), 354)
-        c.send(dot_stuff(msg))
-        final = c.reply()
-        c.cmd("QUIT")
-        gate.wait_disconnect(c)
-        return final
+        return self.send_message(gate, msg)
 
 
 def rules_dir(tmp, name, *texts):
