@@ -421,19 +421,53 @@ void read_dns(Reader& r, const Map& root, Config& cfg) {
 void read_milter(Reader& r, const Map& root, Config& cfg) {
   const auto v = root.get("milter");
   if (!v) return;
-  const auto map = r.mapping(*v, {"address"});
+  const auto map = r.mapping(*v, {"address", "mode"});
   if (!map) return;
+  constexpr std::string_view kExpected =
+      "\"host:port\" like \"127.0.0.1:8899\" or \"unix:/run/portcullis/milter.sock\"";
   const auto address = map->get("address");
   if (!address) {
-    r.missing(*map, "address", "\"host:port\" like \"127.0.0.1:8899\"");
+    r.missing(*map, "address", kExpected);
     return;
   }
-  if (const auto text = r.string(*address, "\"host:port\" like \"127.0.0.1:8899\"")) {
-    std::string why;
-    if (auto endpoint = detail::parse_endpoint(*text, 0, why)) {
-      cfg.milter = std::move(*endpoint);
+  bool unix_socket = false;
+  if (const auto text = r.string(*address, kExpected)) {
+    if (text->starts_with("unix:")) {
+      unix_socket = true;
+      const std::string path = text->substr(5);
+      // sun_path holds 108 bytes with its NUL; a relative path would depend on the cwd.
+      if (path.empty() || path.front() != '/' || path.size() > 107 ||
+          path.find('\0') != std::string::npos) {
+        r.problem(*address, "a unix socket needs an absolute path of at most 107 bytes, like "
+                            "\"unix:/run/portcullis/milter.sock\"");
+      } else {
+        cfg.milter_unix = path;
+      }
     } else {
-      r.problem(*address, why);
+      std::string why;
+      if (auto endpoint = detail::parse_endpoint(*text, 0, why)) {
+        cfg.milter = std::move(*endpoint);
+      } else {
+        r.problem(*address, why);
+      }
+    }
+  }
+  if (const auto mode = map->get("mode")) {
+    const auto text = r.string(*mode, "octal permissions like \"0660\"");
+    if (!unix_socket) {
+      r.problem(*mode, "only for a unix socket address");
+    } else if (text) {
+      std::uint32_t value = 0;
+      bool ok = text->size() >= 3 && text->size() <= 4;
+      for (char c : *text) {
+        if (c < '0' || c > '7') ok = false;
+        value = value * 8 + static_cast<std::uint32_t>(c - '0');
+      }
+      if (!ok || value > 0777) {
+        r.problem(*mode, "expected octal permissions like \"0660\"");
+      } else {
+        cfg.milter_unix_mode = value;
+      }
     }
   }
 }

@@ -92,8 +92,11 @@ struct Config {
   unsigned threads = 0;            // event-loop threads; 0 = number of cores
   PolicyThresholds policy;
   DnsSettings dns;
-  // `milter:` — the milter front door (proxy/milter_session.hpp): where MTAs connect.
+  // `milter:` — the milter front door (proxy/milter_session.hpp): where MTAs connect, a TCP
+  // endpoint or (milter_unix set, then `milter` holds no endpoint) a unix socket path.
   std::optional<Endpoint> milter;
+  std::string milter_unix;              // "unix:/run/portcullis/milter.sock" → the path
+  std::uint32_t milter_unix_mode = 0660;  // permissions of the socket file
   // RFC 8601 authserv-id of our Authentication-Results headers; default: hostname.
   std::string authserv_id;
   // Null when the key is absent (no filters). Not validated by the loader: build_pipeline

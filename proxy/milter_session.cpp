@@ -190,20 +190,19 @@ class MilterSession {
       co_return co_await std::move(write);
     }
     if (const auto* m = std::get_if<milter::Macros>(&command)) {
-      // Postfix's queue id ("i") ties our log lines to its own; no reply, ever.
-      const auto id = m->find("i");
-      if (id && !id->empty() && id->size() <= 32 &&
-          std::all_of(id->begin(), id->end(),
-                      [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; })) {
-        queue_id_ = std::string(*id);
-      }
-      co_return true;
+      take_macros(*m);
+      co_return true;  // macros are never answered
     }
     if (const auto* c = std::get_if<milter::Connect>(&command)) {
       connected_ = true;
       session_ = filters::Session{};
       session_.id = tag();
-      const std::string address = client_address(c->address);
+      // An MTA that could not tell the family (SMFIA_UNKNOWN) still names the client in
+      // {client_addr}.
+      const std::string address =
+          client_address(c->address.empty() ? client_addr_macro_ : c->address);
+      session_.auth_user = auth_user_;
+      session_.tls_version = tls_version_;
       if (auto ip = config::IpAddress::parse(address)) session_.client_ip = *ip;
       session_.client_ip_text = address;
       session_.client_port = c->port;
@@ -415,7 +414,39 @@ class MilterSession {
   milter::Negotiation negotiation_;
   filters::Session session_;
   filters::Transaction txn_;
+  // Macros as they arrive, per stage (Postfix: j and {client_addr} with CONNECT,
+  // {tls_version} with HELO, i and {auth_authen} with MAIL): kept here because CONNECT
+  // starts a fresh Session, and copied into the session as they come.
+  void take_macros(const milter::Macros& m) {
+    // Postfix's queue id ("i") ties our log lines to its own.
+    if (auto id = m.find("i"); id && macro_ok(*id, 32, true)) queue_id_ = std::string(*id);
+    if (auto j = m.find("j"); j && macro_ok(*j, 255, false)) mta_hostname_ = std::string(*j);
+    if (auto a = m.find("client_addr"); a && macro_ok(*a, 64, false)) {
+      client_addr_macro_ = std::string(*a);
+    }
+    if (auto u = m.find("auth_authen"); u && macro_ok(*u, 255, false)) {
+      auth_user_ = std::string(*u);
+      session_.auth_user = auth_user_;
+    }
+    if (auto t = m.find("tls_version"); t && macro_ok(*t, 32, false)) {
+      tls_version_ = std::string(*t);
+      session_.tls_version = tls_version_;
+    }
+  }
+  // Printable, bounded values only: they reach logs and filters.
+  static bool macro_ok(std::string_view v, std::size_t max, bool alnum_only) {
+    if (v.size() > max) return false;
+    return std::all_of(v.begin(), v.end(), [&](char c) {
+      const auto u = static_cast<unsigned char>(c);
+      return alnum_only ? std::isalnum(u) != 0 : (u > 32 && u < 127);
+    });
+  }
+
   std::string queue_id_;  // the MTA's, from the "i" macro (printable, bounded)
+  std::string mta_hostname_;      // "j": the MTA's own name, for logs
+  std::string client_addr_macro_;
+  std::string auth_user_;
+  std::string tls_version_;
   bool negotiated_ = false;
   bool connected_ = false;
   bool in_transaction_ = false;

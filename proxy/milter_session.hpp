@@ -10,8 +10,8 @@
 // Untrusted input: every byte from the MTA (bounded by the packet reader, the message by
 // limits.max_message_size). A malformed packet, an unknown command or a failed negotiation
 // is logged and closes this connection only.
-// Gaps: TCP only (no unix: sockets); of Postfix's macros only the queue id ("i") is read
-// (log lines show mN/QUEUEID).
+// Macros: i (queue id: log lines show mN/QUEUEID), j, {client_addr}, {tls_version} and
+// {auth_authen} (into the Session), as they arrive per stage. The socket is TCP or unix.
 #pragma once
 
 #include <cstdint>

@@ -3,8 +3,14 @@
 #include "proxy/milter_session.hpp"
 
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <type_traits>
 #include <atomic>
 #include <future>
 #include <mutex>
@@ -19,6 +25,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -82,6 +89,8 @@ struct Server::Impl {
   SessionEnvironment env;
   ConnectionRegistry registry;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  std::unique_ptr<asio::local::stream_protocol::acceptor> milter_unix_acceptor;
+  std::string milter_unix_path;  // removed at exit
   std::atomic<std::size_t> active{0};
   std::atomic<std::uint64_t> next_id{0};
   std::size_t next_loop = 0;
@@ -150,6 +159,31 @@ struct Server::Impl {
       listen(l.address, l.name, false);
     }
     if (cfg.milter) listen(*cfg.milter, "milter", true);
+    if (!cfg.milter_unix.empty()) listen_unix(cfg.milter_unix, cfg.milter_unix_mode);
+  }
+
+  // The milter front door on a unix socket. A stale socket file (a previous run that did not
+  // exit cleanly) is replaced; any other file at that path is an error, never removed.
+  void listen_unix(const std::string& path, std::uint32_t mode) {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0) {
+      if (!S_ISSOCK(st.st_mode)) {
+        throw std::runtime_error("milter.address: " + path + " exists and is not a socket");
+      }
+      ::unlink(path.c_str());
+    }
+    using local = asio::local::stream_protocol;
+    auto acceptor = std::make_unique<local::acceptor>(loops[0]->ctx);
+    acceptor->open(local());
+    acceptor->bind(local::endpoint(path));
+    acceptor->listen(asio::socket_base::max_listen_connections);
+    milter_unix_path = path;
+    if (::chmod(path.c_str(), static_cast<mode_t>(mode)) != 0) {
+      spdlog::warn("milter: chmod {:o} {}: {}", mode, path, std::strerror(errno));
+    }
+    spdlog::info("milter listening on unix:{} (mode {:04o})", path, mode);
+    asio::co_spawn(loops[0]->ctx, accept_loop(*acceptor, "milter", true), asio::detached);
+    milter_unix_acceptor = std::move(acceptor);
   }
 
   // Opens one listening socket and starts its accept loop: SMTP clients, or MTAs at the
@@ -194,7 +228,8 @@ struct Server::Impl {
 
   // Each accepted socket goes to the next event loop. MTAs at the milter front door have
   // no connection limits of ours (the MTA has them); SMTP clients are admitted.
-  asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, std::string name, bool milter) {
+  template <class Acceptor>
+  asio::awaitable<void> accept_loop(Acceptor& acceptor, std::string name, bool milter) {
     std::chrono::milliseconds backoff{10};
     while (acceptor.is_open()) {
       Loop& loop = *loops[next_loop++ % loops.size()];
@@ -215,7 +250,7 @@ struct Server::Impl {
         asio::co_spawn(loop.ctx,
                        run_milter(loop, TimedSocket::make(std::move(socket)), ++next_id),
                        asio::detached);
-      } else {
+      } else if constexpr (std::is_same_v<Acceptor, tcp::acceptor>) {
         admit(loop, std::move(socket));
       }
     }
@@ -288,6 +323,10 @@ struct Server::Impl {
     for (auto& a : acceptors) {
       boost::system::error_code ignored;
       a->close(ignored);
+    }
+    if (milter_unix_acceptor) {
+      boost::system::error_code ignored;
+      milter_unix_acceptor->close(ignored);
     }
     for_each_session(&SmtpSession::drain);
     close_milter_connections();
@@ -400,6 +439,7 @@ struct Server::Impl {
     for (auto& loop : loops) loop->ctx.stop();
     for (auto& t : threads) t.join();
     workers.stop();
+    if (!milter_unix_path.empty()) ::unlink(milter_unix_path.c_str());
     return 0;
   }
 };

@@ -102,7 +102,7 @@ struct SmtpSession::State {
     fs.local_hostname = cfg.hostname;
     fs.local_ips = snap->local_ips;
     boost::system::error_code ec;
-    auto remote = socket->socket().remote_endpoint(ec);
+    auto remote = socket->remote_endpoint(ec);
     if (!ec) {
       auto addr = remote.address();
       if (addr.is_v6() && addr.to_v6().is_v4_mapped()) {

@@ -43,10 +43,25 @@ void InputBuffer::clear() {
 }
 
 TimedSocket::TimedSocket(tcp::socket socket)
-    : socket_(std::move(socket)), timer_(socket_.get_executor()) {
+    : socket_(socket.get_executor()), timer_(socket.get_executor()) {
   boost::system::error_code ignored;
-  socket_.non_blocking(true, ignored);
-  socket_.set_option(tcp::no_delay(true), ignored);
+  socket.non_blocking(true, ignored);
+  socket.set_option(tcp::no_delay(true), ignored);
+  remote_ = socket.remote_endpoint(remote_error_);
+  socket_ = Socket(std::move(socket));
+}
+
+TimedSocket::TimedSocket(asio::local::stream_protocol::socket socket)
+    : socket_(socket.get_executor()), timer_(socket.get_executor()) {
+  boost::system::error_code ignored;
+  socket.non_blocking(true, ignored);
+  remote_error_ = asio::error::address_family_not_supported;
+  socket_ = Socket(std::move(socket));
+}
+
+tcp::endpoint TimedSocket::remote_endpoint(boost::system::error_code& ec) const {
+  ec = remote_error_;
+  return remote_;
 }
 
 void TimedSocket::arm(std::chrono::milliseconds timeout) {
@@ -93,7 +108,7 @@ asio::awaitable<boost::system::error_code> TimedSocket::read_more(InputBuffer& i
   // SMTP a read attempted before waiting almost never finds data: wait first.
   arm(timeout);
   auto [wait_ec] =
-      co_await socket_.async_wait(tcp::socket::wait_read, asio::as_tuple(asio::use_awaitable));
+      co_await socket_.async_wait(Socket::wait_read, asio::as_tuple(asio::use_awaitable));
   disarm();
   if (timed_out_) co_return boost::asio::error::timed_out;
   if (wait_ec) co_return wait_ec;
@@ -133,7 +148,7 @@ void TimedSocket::cancel() {
 void TimedSocket::close() {
   disarm();
   boost::system::error_code ignored;
-  socket_.shutdown(tcp::socket::shutdown_both, ignored);
+  socket_.shutdown(Socket::shutdown_both, ignored);
   socket_.close(ignored);
 }
 

@@ -1,5 +1,6 @@
-// A TCP socket with a deadline on every read and write, used for both sides of the proxy
-// (client sessions and backend connections). Expected failures (EOF, reset, timeout,
+// A stream socket (TCP, or a unix socket at the milter front door) with a deadline on every
+// read and write, used for both sides of the proxy (client sessions and backend
+// connections) and for milter connections. Expected failures (EOF, reset, timeout,
 // cancellation by a draining server) come back as error codes, never as exceptions.
 //
 // Memory: while idle a connection holds no read buffer; reads land in a per-thread chunk
@@ -14,7 +15,9 @@
 #include <boost/system/error_code.hpp>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 namespace portcullis::proxy {
@@ -38,8 +41,13 @@ class InputBuffer {
 
 class TimedSocket : public std::enable_shared_from_this<TimedSocket> {
  public:
+  using Socket = asio::generic::stream_protocol::socket;
   explicit TimedSocket(tcp::socket socket);
+  explicit TimedSocket(asio::local::stream_protocol::socket socket);
   static std::shared_ptr<TimedSocket> make(tcp::socket socket) {
+    return std::make_shared<TimedSocket>(std::move(socket));
+  }
+  static std::shared_ptr<TimedSocket> make(asio::local::stream_protocol::socket socket) {
     return std::make_shared<TimedSocket>(std::move(socket));
   }
 
@@ -57,14 +65,18 @@ class TimedSocket : public std::enable_shared_from_this<TimedSocket> {
   void cancel();
   void close();
   bool is_open() const { return socket_.is_open(); }
-  tcp::socket& socket() { return socket_; }
+  Socket& socket() { return socket_; }
+  // The TCP peer; an error for a unix socket.
+  tcp::endpoint remote_endpoint(boost::system::error_code& ec) const;
 
  private:
   void arm(std::chrono::milliseconds timeout);
   void disarm();
 
-  tcp::socket socket_;
+  Socket socket_;
   asio::steady_timer timer_;
+  tcp::endpoint remote_;  // TCP only, read at construction
+  boost::system::error_code remote_error_;
   unsigned generation_ = 0;
   bool timed_out_ = false;
 };

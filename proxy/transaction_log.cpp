@@ -29,11 +29,16 @@ std::string TransactionLog::text_line(const filters::Outcome& o) const {
     if (!symbols.empty()) symbols += ',';
     symbols += fmt::format("{}({:.1f})", s->name, s->score);
   }
+  // TLS and the authenticated user only when there are some (Postfix's style).
+  std::string identity;
+  if (!o.session.tls_version.empty()) identity += " tls=" + o.session.tls_version;
+  if (!o.session.auth_user.empty()) identity += " auth=<" + o.session.auth_user + ">";
   return fmt::format(
-      "{}{}client=[{}]:{} helo=<{}> from=<{}> to={} size={} action={} score={:.1f} symbols={} "
+      "{}{}client=[{}]:{} helo=<{}>{} from=<{}> to={} size={} action={} score={:.1f} symbols={} "
       "reply=\"{}\" time={}ms",
       o.session.id, o.session.id.empty() ? "" : ": ", o.session.client_ip_text,
-      o.session.client_port, o.session.helo, o.transaction.mail_from, rcpts, o.size, filters::action_name(o.decision.action), o.decision.score,
+      o.session.client_port, o.session.helo, identity, o.transaction.mail_from, rcpts, o.size,
+      filters::action_name(o.decision.action), o.decision.score,
       symbols.empty() ? "-" : symbols, o.reply,
       std::chrono::duration_cast<std::chrono::milliseconds>(o.elapsed).count());
 }
@@ -52,9 +57,10 @@ std::string TransactionLog::json_line(const filters::Outcome& o) const {
   }
   return fmt::format(
       "{{\"event\":\"transaction\",\"session\":{},\"client_ip\":{},\"client_port\":{},\"helo\":{},"
-      "\"from\":{},\"to\":[{}],\"size\":{},\"action\":\"{}\",\"score\":{},\"symbols\":[{}],"
+      "\"tls\":{},\"auth\":{},\"from\":{},\"to\":[{}],\"size\":{},\"action\":\"{}\",\"score\":{},\"symbols\":[{}],"
       "\"reply\":{},\"time_ms\":{}}}",
       json_quote(o.session.id), json_quote(o.session.client_ip_text), o.session.client_port, json_quote(o.session.helo),
+      json_quote(o.session.tls_version), json_quote(o.session.auth_user),
       json_quote(o.transaction.mail_from), rcpts, o.size,
       filters::action_name(o.decision.action), o.decision.score, symbols, json_quote(o.reply),
       std::chrono::duration_cast<std::chrono::milliseconds>(o.elapsed).count());

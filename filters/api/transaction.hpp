@@ -24,6 +24,11 @@ struct Session {
   std::uint16_t client_port = 0;
   std::string helo;            // as sent with HELO/EHLO ("" before)
   bool esmtp = false;
+  // The authenticated SMTP user ("" none) and the TLS protocol of the client's connection
+  // ("" plain text), as the front door knows them: at the milter front door the MTA's
+  // {auth_authen} and {tls_version} macros.
+  std::string auth_user;
+  std::string tls_version;
   std::string local_hostname;  // our own name (config hostname)
   std::vector<config::IpAddress> local_ips;  // addresses of our listeners, for HELO checks
   // Symbols earned by the connection itself (connect, HELO); counted in every transaction.

@@ -762,6 +762,27 @@ TEST(ConfigMilter, AddressIsAnEndpoint) {
             std::string::npos);
 }
 
+TEST(ConfigMilter, UnixSocketWithMode) {
+  Config c = load(kBase + "milter: { address: \"unix:/run/portcullis/milter.sock\" }\n");
+  EXPECT_FALSE(c.milter.has_value());
+  EXPECT_EQ(c.milter_unix, "/run/portcullis/milter.sock");
+  EXPECT_EQ(c.milter_unix_mode, 0660u);
+  c = load(kBase + "milter: { address: \"unix:/tmp/m.sock\", mode: \"0666\" }\n");
+  EXPECT_EQ(c.milter_unix_mode, 0666u);
+  EXPECT_NE(problem_of(kBase + "milter: { address: \"unix:relative.sock\" }\n")
+                .find("milter.address: a unix socket needs an absolute path"),
+            std::string::npos);
+  EXPECT_NE(problem_of(kBase + "milter: { address: \"unix:/" + std::string(120, 'x') + "\" }\n")
+                .find("at most 107 bytes"),
+            std::string::npos);
+  EXPECT_NE(problem_of(kBase + "milter: { address: \"unix:/tmp/m.sock\", mode: \"0999\" }\n")
+                .find("milter.mode: expected octal permissions"),
+            std::string::npos);
+  EXPECT_NE(problem_of(kBase + "milter: { address: \"127.0.0.1:8899\", mode: \"0660\" }\n")
+                .find("milter.mode: only for a unix socket address"),
+            std::string::npos);
+}
+
 // ---- features not in this build ---------------------------------------------------------
 
 TEST(ConfigNotYet, TopLevelSectionsAreRefusedByName) {

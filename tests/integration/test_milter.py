@@ -11,9 +11,10 @@ import base64
 import os
 import re
 import smtplib
+import stat
 import unittest
 
-from harness import SHARED, SOURCE, GateTestCase, free_port
+from harness import SHARED, SOURCE, GateTestCase, free_port, run_cli
 from dnsserver import DnsServer
 from postfix_instance import PostfixInstance
 
@@ -111,8 +112,9 @@ class MilterTest(GateTestCase):
         self.pf.wait_queue_empty()
 
     def test_gtube_refused_with_our_text(self):
-        gtube = open(os.path.join(SHARED, "testdata", "messages",
-                                  "spamassassin-sample-spam-gtube.eml"), "rb").read()
+        with open(os.path.join(SHARED, "testdata", "messages",
+                               "spamassassin-sample-spam-gtube.eml"), "rb") as f:
+            gtube = f.read()
         gtube = gtube.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
         with self.assertRaises(smtplib.SMTPDataError) as cm:
             self.send(gtube)
@@ -162,7 +164,13 @@ class RawMta:
     """Speaks the milter protocol to the gate as a script: what Postfix would send."""
 
     def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        """port: a TCP port on 127.0.0.1, or the path of a unix socket."""
+        if isinstance(port, str):
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(10)
+            self.sock.connect(port)
+        else:
+            self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
         self.buf = b""
 
     def send(self, code, data=b""):
@@ -354,6 +362,104 @@ class MilterProtocolTest(GateTestCase):
             m.send(b"K")                                           # QUIT_NC: next CONNECT
         m.send(b"Q")
         self.assertTrue(m.closed())
+
+
+class MilterUnixSocketTest(GateTestCase):
+    """milter.address "unix:PATH": a real Postfix (smtpd_milters = unix:PATH) and a scripted
+    MTA reach the same pipeline; the MTA's macros reach the session and its log line."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.path = os.path.join(cls.class_tmp, "milter.sock")
+        # A stale socket file from an earlier run is replaced.
+        stale = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        stale.bind(cls.path)
+        stale.close()
+        cls.gate_ = cls.class_gate(
+            name="unix-milter-gate",
+            backend="maildir:%s" % os.path.join(cls.class_tmp, "unused"),
+            authserv_id=AUTHSERV,
+            # Postfix's smtpd runs as its mail owner, not as the test's user.
+            milter={"address": "unix:%s" % cls.path, "mode": "0666"},
+            filters={"access": {"deny_senders": ["@blocked.test"]},
+                     "rules": {"dir": os.path.join(SOURCE, "rules", "default")}},
+            policy={"reject": 50, "add_header": -10})
+        cls.gate_.wait_log(r"milter listening on unix:%s \(mode 0666\)" % re.escape(cls.path))
+        cls.pf = PostfixInstance(cls.class_tmp, milter="unix:%s" % cls.path)
+        cls.addClassCleanup(cls.pf.stop)
+        cls.pf.start()
+
+    def test_socket_file_mode(self):
+        st = os.stat(self.path)
+        self.assertTrue(stat.S_ISSOCK(st.st_mode))
+        self.assertEqual(stat.S_IMODE(st.st_mode), 0o666)
+
+    def test_postfix_through_the_unix_socket(self):
+        with smtplib.SMTP("127.0.0.1", self.pf.port, local_hostname="client.good.test",
+                          timeout=30) as s:
+            self.assertFalse(s.sendmail("a@good.test", ["alice@postfix.test"],
+                                        message("unix clean")))
+            with self.assertRaises(smtplib.SMTPDataError) as cm:
+                s.sendmail("a@good.test", ["alice@postfix.test"],
+                           message("unix gtube", body="XJS*C4JDBQADN1.NSBN3*2IDNEN*"
+                                   "GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"))
+        self.assertEqual(cm.exception.smtp_code, 554, cm.exception)
+        self.assertIn(b"GTUBE", cm.exception.smtp_error)
+        end = time.monotonic() + 20
+        while time.monotonic() < end:
+            msgs = [m for m in self.pf.mailbox_messages("alice") if b"Subject: unix clean" in m]
+            if msgs:
+                break
+            time.sleep(0.1)
+        self.assertTrue(msgs, self.pf.log_tail())
+        self.assertIn(b"X-Spam-Score:", msgs[0])
+
+    def test_macros_reach_the_session(self):
+        m = RawMta(self.path)
+        self.addCleanup(m.close)
+        m.negotiate()
+        before = self.gate_.log_offset()
+        # CONNECT with an unknown family: the address comes from {client_addr}.
+        m.send(b"D", b"Cj\x00mx.postfix.test\x00{client_addr}\x00192.0.2.44\x00")
+        m.step(b"C", b"client.example\x00U")
+        m.send(b"D", b"H{tls_version}\x00TLSv1.3\x00")
+        m.step(b"H", b"client.example\x00")
+        m.send(b"D", b"Mi\x00ABC123\x00{auth_authen}\x00alice\x00")
+        m.step(b"M", b"<a@good.test>\x00")
+        m.step(b"R", b"<b@example.org>\x00")
+        m.step(b"N")
+        m.send(b"E")
+        while m.reply()[0] not in (b"c", b"a", b"r", b"t", b"y"):
+            pass
+        self.gate_.wait_log(r"m[0-9a-f]+/ABC123: client=\[192\.0\.2\.44\]:0 "
+                            r"helo=<client\.example> tls=TLSv1\.3 auth=<alice> from=<a@good\.test>",
+                            since=before)
+
+    def test_socket_file_removed_at_exit(self):
+        path = os.path.join(self.tmp, "exit.sock")
+        gate = self.gate(name="unix-exit",
+                         backend="maildir:%s" % os.path.join(self.tmp, "unused"),
+                         milter={"address": "unix:%s" % path})
+        gate.wait_log(r"milter listening on unix:")
+        self.assertTrue(os.path.exists(path))
+        gate.stop()
+        self.assertFalse(os.path.exists(path))
+
+    def test_a_file_that_is_not_a_socket_is_never_replaced(self):
+        path = os.path.join(self.tmp, "precious")
+        with open(path, "w") as f:
+            f.write("not a socket\n")
+        cfg = os.path.join(self.tmp, "bad.yaml")
+        from harness import gate_config, to_yaml
+        with open(cfg, "w") as f:
+            f.write(to_yaml(gate_config(free_port(), "maildir:%s" % self.tmp,
+                                        milter={"address": "unix:%s" % path})))
+        run = run_cli(["--config", cfg], seconds=30)
+        self.assertNotEqual(run.returncode, 0)
+        self.assertIn(b"exists and is not a socket", run.stderr)
+        with open(path) as f:
+            self.assertEqual(f.read(), "not a socket\n")
 
 
 class MilterDrainTest(GateTestCase):

@@ -38,6 +38,20 @@ TEST(TransactionLog, TextLineHasEveryField) {
             "symbols=HELO_NOT_FQDN(1.0),X_TEST(2.5) reply=\"250 2.0.0 Ok: queued\" time=12ms");
 }
 
+TEST(TransactionLog, TlsAndAuthShowWhenKnown) {
+  Fixture f;
+  f.session.tls_version = "TLSv1.3";
+  f.session.auth_user = "alice";
+  TransactionLog text(config::LogFormat::kText);
+  EXPECT_NE(text.text_line(f.outcome(filters::Action::kAccept, 0, "250 ok"))
+                .find("helo=<mypc> tls=TLSv1.3 auth=<alice> from=<a@example.net>"),
+            std::string::npos);
+  TransactionLog json(config::LogFormat::kJson);
+  EXPECT_NE(json.json_line(f.outcome(filters::Action::kAccept, 0, "250 ok"))
+                .find("\"tls\":\"TLSv1.3\",\"auth\":\"alice\""),
+            std::string::npos);
+}
+
 TEST(TransactionLog, JsonLineIsEscapedJson) {
   Fixture f;
   f.session.helo = "bad\"helo\x01";
@@ -45,7 +59,8 @@ TEST(TransactionLog, JsonLineIsEscapedJson) {
   std::string line = log.json_line(f.outcome(filters::Action::kReject, 16, "554 5.7.1 No"));
   EXPECT_EQ(line,
             "{\"event\":\"transaction\",\"session\":\"s1f\",\"client_ip\":\"192.0.2.7\","
-            "\"client_port\":50596,\"helo\":\"bad\\\"helo\\u0001\",\"from\":\"a@example.net\","
+            "\"client_port\":50596,\"helo\":\"bad\\\"helo\\u0001\",\"tls\":\"\",\"auth\":\"\","
+            "\"from\":\"a@example.net\","
             "\"to\":[\"b@example.org\",\"c@example.org\"],\"size\":4211,\"action\":\"reject\","
             "\"score\":16,\"symbols\":[{\"name\":\"HELO_NOT_FQDN\",\"score\":1,\"detail\":"
             "\"mypc\"},{\"name\":\"X_TEST\",\"score\":2.5,\"detail\":\"say \\\"hi\\\"\\u000a\"}],"
