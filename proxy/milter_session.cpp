@@ -206,7 +206,8 @@ class MilterSession {
       if (auto ip = config::IpAddress::parse(address)) session_.client_ip = *ip;
       session_.client_ip_text = address;
       session_.client_port = c->port;
-      session_.local_hostname = snap_->config.hostname;
+      // The client talks to the MTA: its own name ("j") is what a forged HELO would claim.
+      session_.local_hostname = mta_hostname_.empty() ? snap_->config.hostname : mta_hostname_;
       session_.local_ips = snap_->local_ips;
       auto verdict = stage(Stage::kConnect);
       const Verdict v = co_await std::move(verdict);
@@ -443,7 +444,7 @@ class MilterSession {
   }
 
   std::string queue_id_;  // the MTA's, from the "i" macro (printable, bounded)
-  std::string mta_hostname_;      // "j": the MTA's own name, for logs
+  std::string mta_hostname_;      // "j": the MTA's own name (the session's local name)
   std::string client_addr_macro_;
   std::string auth_user_;
   std::string tls_version_;
