@@ -5,7 +5,7 @@
 //                   [--rcpt ADDR]... [--json] MESSAGE...
 //   portcullis rules lint PATH...            validate and compile rule files
 //   portcullis rules test --rules PATH... [--config FILE] [--json] MESSAGE...
-//   portcullis rules import-sa DIR --output DIR [--include-disabled]
+//   portcullis rules import-sa DIR --output DIR [--include-disabled] [--cache-dir DIR]
 #include <cstdio>
 #include <exception>
 #include <iostream>
@@ -86,6 +86,8 @@ int main(int argc, char** argv) {
   import_cmd->add_option("DIR", sa_dir, "directory of SpamAssassin .cf files")->required();
   import_cmd->add_option("--output", sa_output, "directory for the YAML rule files")->required();
   bool sa_disabled = false;
+  std::string sa_cache;
+  import_cmd->add_option("--cache-dir", sa_cache, "compiled database cache");
   import_cmd->add_flag("--include-disabled", sa_disabled,
                        "also the rules SpamAssassin never runs (score 0), at score 0");
   try {
@@ -98,7 +100,8 @@ int main(int argc, char** argv) {
   if (*rules_cmd) {
     if (*lint_cmd) return pc::proxy::run_rules_lint(lint_paths, rules_cache, std::cout, std::cerr);
     if (*test_cmd) return pc::proxy::run_rules_test(rules_test, std::cout, std::cerr);
-    return pc::proxy::run_rules_import_sa(sa_dir, sa_output, sa_disabled, std::cout, std::cerr);
+    return pc::proxy::run_rules_import_sa(sa_dir, sa_output, sa_disabled, sa_cache, std::cout,
+                                          std::cerr);
   }
   auto counters = std::make_shared<pc::filters::Counters>();
   // Filters log while the configuration loads (an engine's load time): in our format from

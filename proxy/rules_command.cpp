@@ -187,7 +187,7 @@ int run_rules_test(const RulesTestOptions& options, std::ostream& out, std::ostr
 }
 
 int run_rules_import_sa(const std::string& dir, const std::string& output, bool include_disabled,
-                        std::ostream& out, std::ostream& err) {
+                        const std::string& cache_dir, std::ostream& out, std::ostream& err) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) {
     err << dir << ": not a directory of SpamAssassin .cf files\n";
@@ -198,7 +198,9 @@ int run_rules_import_sa(const std::string& dir, const std::string& output, bool 
   rules::sa::ImportResult result = rules::sa::import_sa(dir, options);
   // Compile what was imported, as the gate would, to say where each pattern runs.
   std::vector<std::string> problems, warnings;
-  auto set = rules::RuleSet::compile(result.rules, {}, problems, warnings);
+  rules::CompileOptions compile_options;
+  compile_options.cache_dir = cache_dir;
+  auto set = rules::RuleSet::compile(result.rules, compile_options, problems, warnings);
   rules::sa::CompileCounts counts;
   if (set) {
     counts.hyperscan = set->stats().hyperscan;

@@ -30,7 +30,9 @@ int run_rules_lint(const std::vector<std::string>& paths, const std::string& cac
                    std::ostream& out, std::ostream& err);
 int run_rules_test(const RulesTestOptions& options, std::ostream& out, std::ostream& err);
 // include_disabled: also the rules SpamAssassin never runs (score 0), kept at score 0.
+// cache_dir: where the compile that counts the engines keeps its databases ("" none), so a
+// later `rules test`/gate start on the output loads them instead of compiling again.
 int run_rules_import_sa(const std::string& dir, const std::string& output, bool include_disabled,
-                        std::ostream& out, std::ostream& err);
+                        const std::string& cache_dir, std::ostream& out, std::ostream& err);
 
 }  // namespace portcullis::proxy
