@@ -119,6 +119,15 @@ def stop_process(proc, sig=signal.SIGTERM, seconds=20):
     return proc.returncode
 
 
+def read_log(path):
+    """A log file's text so far ("" before it exists); undecodable bytes replaced."""
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+    except FileNotFoundError:
+        return ""
+
+
 def make_tempdir(prefix):
     d = tempfile.mkdtemp(prefix="portcullis-it-%s-" % prefix)
     # smtp-sink drops to "nobody": it must be able to reach its dump directory below this.
@@ -743,11 +752,7 @@ class Gate:
         self.wait_disconnect(port)
 
     def log(self):
-        try:
-            with open(self.log_path, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except FileNotFoundError:
-            return ""
+        return read_log(self.log_path)
 
     def log_offset(self):
         return len(self.log())

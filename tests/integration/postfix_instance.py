@@ -45,7 +45,7 @@ import socket
 import subprocess
 import time
 
-from harness import deadline, free_port, TIME_SCALE
+from harness import deadline, free_port, read_log, TIME_SCALE
 
 POSTFIX = "/usr/sbin/postfix"
 POSTQUEUE = "/usr/sbin/postqueue"
@@ -512,11 +512,7 @@ class PostfixInstance:
     # --- logs ---------------------------------------------------------------------------
 
     def maillog(self):
-        try:
-            with open(self.log_path, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except FileNotFoundError:
-            return ""
+        return read_log(self.log_path)
 
     def log_offset(self):
         return len(self.maillog())
